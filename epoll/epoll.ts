@@ -1,0 +1,115 @@
+/**
+ * {@linkcode Epoll}: one epoll instance as a small class, in the spirit of
+ * Python's `select.epoll`. Errors are libc's (`ErrnoError` with EEXIST on a
+ * double register, ENOENT for an unknown fd, EPERM for a regular file, EBADF,
+ * EINVAL); using the instance after `close()` throws `Deno.errors.BadResource`
+ * rather than acting on whatever fd now has its old number.
+ *
+ * @module
+ */
+
+import {
+  close,
+  EPOLL_CLOEXEC,
+  epoll_create1,
+  epoll_ctl,
+  EPOLL_CTL_ADD,
+  EPOLL_CTL_DEL,
+  EPOLL_CTL_MOD,
+  epoll_wait,
+  EPOLLIN,
+  EventBuffer,
+} from "../ffi/mod.ts";
+import { selfCheck } from "./self_check.ts";
+
+/** Options for {@linkcode Epoll}. */
+export interface EpollOptions {
+  /** Capacity of the reused event buffer: the most events one `wait` returns (default 1024). */
+  maxEvents?: number;
+}
+
+/**
+ * An epoll instance (`epoll_create1(EPOLL_CLOEXEC)`).
+ *
+ * ```ts
+ * import { Epoll, EPOLLIN } from "@libc/epoll";
+ * import { eventfd, eventfd_write, close } from "@libc/epoll/ffi";
+ *
+ * using ep = new Epoll();
+ * const efd = eventfd();
+ * ep.register(efd, EPOLLIN);
+ * eventfd_write(efd, 1);
+ * for (const [fd, events] of ep.wait(0)) console.log(fd === efd, events & EPOLLIN);
+ * close(efd);
+ * ```
+ */
+export class Epoll implements Disposable {
+  #fd: number;
+  readonly #events: EventBuffer;
+
+  /** Creates the instance; the first one also checks the `struct epoll_event` layout. */
+  constructor(options: EpollOptions = {}) {
+    this.#events = new EventBuffer(options.maxEvents ?? 1024);
+    selfCheck();
+    this.#fd = epoll_create1(EPOLL_CLOEXEC);
+  }
+
+  /** The epoll fd. Throws `BadResource` once closed. */
+  get fd(): number {
+    return this.#open();
+  }
+
+  /** Whether `close()` has been called. */
+  get closed(): boolean {
+    return this.#fd < 0;
+  }
+
+  #open(): number {
+    if (this.#fd < 0) throw new Deno.errors.BadResource("the epoll instance is closed");
+    return this.#fd;
+  }
+
+  /**
+   * Adds `fd` with interest `events` (EPOLLIN, EPOLLOUT, EPOLLET, … combined
+   * with `|`; default EPOLLIN). `data` (default: `fd`) comes back with each
+   * of its events: an integer in [0, 2^53).
+   */
+  register(fd: number, events: number = EPOLLIN, data: number = fd): void {
+    epoll_ctl(this.#open(), EPOLL_CTL_ADD, fd, events, data);
+  }
+
+  /** Changes the interest and data of a registered `fd` (rearms EPOLLONESHOT). */
+  modify(fd: number, events: number, data: number = fd): void {
+    epoll_ctl(this.#open(), EPOLL_CTL_MOD, fd, events, data);
+  }
+
+  /** Removes `fd` (ENOENT if it is not registered). */
+  unregister(fd: number): void {
+    epoll_ctl(this.#open(), EPOLL_CTL_DEL, fd);
+  }
+
+  /**
+   * Waits up to `timeoutMs` (-1: forever; 0: just look) for up to
+   * `maxEvents` events and returns them in the instance's reused
+   * {@linkcode EventBuffer}, valid until the next `wait`: index it with
+   * `events(i)` / `data(i)` for `i < length`, or iterate `[data, events]`.
+   * This blocks the calling thread; the reactor is the non-blocking way.
+   */
+  wait(timeoutMs = -1, maxEvents: number = this.#events.capacity): EventBuffer {
+    epoll_wait(this.#open(), this.#events, maxEvents, timeoutMs);
+    return this.#events;
+  }
+
+  /** Closes the epoll fd. Idempotent. Registered fds stay open (they are the caller's). */
+  close(): void {
+    if (this.#fd < 0) return;
+    const fd = this.#fd;
+    this.#fd = -1;
+    close(fd);
+  }
+
+  /** Same as `close()`, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
