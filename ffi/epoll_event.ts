@@ -107,6 +107,12 @@ export class EventBuffer {
     this.#u32[base + this.#data + 1] = Math.floor(data / TWO_32);
   }
 
+  /** Copies entry `from` over entry `to` (to compact a batch). */
+  copyEntry(from: number, to: number): void {
+    const s = this.#stride;
+    this.#u32.copyWithin(to * s, from * s, from * s + s);
+  }
+
   /** Yields `[data, events]` for each of the `length` filled entries. */
   *[Symbol.iterator](): IterableIterator<[data: number, events: number]> {
     for (let i = 0; i < this.length; i++) yield [this.data(i), this.events(i)];
