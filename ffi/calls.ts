@@ -20,7 +20,7 @@ import { decodeSockAddr, type EncodedAddr, type SockAddr, SOCKADDR_STORAGE_SIZE 
 import { EPOLL_CTL_DEL, F_GETFL, F_SETFL, O_NONBLOCK } from "./constants.ts";
 
 /** Returned by the nonblocking I/O calls instead of throwing for EAGAIN. */
-export const WOULD_BLOCK = -1;
+export const WOULD_BLOCK: -1 = -1;
 
 const I32_MAX = 0x7fffffff;
 

@@ -41,7 +41,14 @@
  * @module
  */
 
-import { epoll_ctl, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLIN, ErrnoError, EventBuffer } from "../ffi/mod.ts";
+import {
+  epoll_ctl,
+  EPOLL_CTL_DEL,
+  EPOLL_CTL_MOD,
+  EPOLLIN,
+  ErrnoError,
+  type EventBuffer,
+} from "../ffi/mod.ts";
 import { Epoll } from "../epoll/epoll.ts";
 import { Poller, type PollerOptions, type PollerStats, yieldMacrotask } from "./poller.ts";
 import { type Interest, toEvents } from "./interest.ts";
