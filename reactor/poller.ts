@@ -25,7 +25,16 @@
  */
 
 import { setImmediate } from "node:timers";
-import { epoll_pwait2, epoll_wait, EPOLLIN, EventBuffer } from "../ffi/mod.ts";
+import {
+  checkFd,
+  epoll_ctl,
+  EPOLL_CTL_ADD,
+  EPOLL_CTL_DEL,
+  epoll_pwait2,
+  epoll_wait,
+  EPOLLIN,
+  EventBuffer,
+} from "../ffi/mod.ts";
 import type { Epoll } from "../epoll/epoll.ts";
 import { createParker, type Parker, type ParkStrategy } from "./park.ts";
 import { Waker } from "./waker.ts";
@@ -85,7 +94,8 @@ export class Poller implements AsyncDisposable {
   readonly waker: Waker;
   /** How the waits were served so far. */
   readonly stats: PollerStats = { drains: 0, busyWaits: 0, parks: 0, yields: 0 };
-  readonly #epoll: Epoll;
+  readonly #epoll: Epoll | null;
+  readonly #epfd: number;
   readonly #events: EventBuffer;
   readonly #parker: Parker;
   readonly #busyNs: number;
@@ -94,19 +104,25 @@ export class Poller implements AsyncDisposable {
   #waiting: Promise<EventBuffer> | null = null;
   #closed = false;
 
-  /** A poller on `epoll`; registers its waker there (data {@linkcode WAKER_DATA}). */
-  constructor(epoll: Epoll, options: PollerOptions = {}) {
+  /**
+   * A poller on `epoll` (an {@linkcode Epoll} or a raw epoll fd from
+   * `epoll_create1`); registers its waker there (data {@linkcode WAKER_DATA}).
+   * Close the poller before the epoll fd.
+   */
+  constructor(epoll: Epoll | number, options: PollerOptions = {}) {
     const busy = options.busyWaitMicros ?? 50;
     if (!Number.isInteger(busy) || busy < 0 || busy > 1_000_000) {
       throw new RangeError(`busyWaitMicros must be an integer in [0, 1000000], got ${busy}`);
     }
-    this.#epoll = epoll;
+    this.#epoll = typeof epoll === "number" ? null : epoll;
+    this.#epfd = typeof epoll === "number" ? epoll : epoll.fd;
+    checkFd(this.#epfd, "epfd");
     this.#busyNs = busy * 1000;
     this.#yieldMs = options.yieldIntervalMs ?? 1;
     this.#events = new EventBuffer(options.maxEvents ?? 256);
-    this.#parker = createParker(options.strategy ?? "nonblocking", epoll.fd, this.#events.capacity);
+    this.#parker = createParker(options.strategy ?? "nonblocking", this.#epfd, this.#events.capacity);
     this.waker = new Waker();
-    epoll.register(this.waker.fd, EPOLLIN, WAKER_DATA);
+    epoll_ctl(this.#epfd, EPOLL_CTL_ADD, this.waker.fd, EPOLLIN, WAKER_DATA);
   }
 
   /** Whether `close()` has been called. */
@@ -143,11 +159,11 @@ export class Poller implements AsyncDisposable {
   }
 
   #drain(): number {
-    return epoll_wait(this.#epoll.fd, this.#events, this.#events.capacity, 0);
+    return epoll_wait(this.#epfd, this.#events, this.#events.capacity, 0);
   }
 
   #sleep(): number {
-    return epoll_pwait2(this.#epoll.fd, this.#events, this.#events.capacity, this.#busyNs);
+    return epoll_pwait2(this.#epfd, this.#events, this.#events.capacity, this.#busyNs);
   }
 
   async #yield(): Promise<void> {
@@ -212,7 +228,11 @@ export class Poller implements AsyncDisposable {
     this.waker.wake();
     await this.#waiting?.catch(() => {});
     await this.#stopParker();
-    if (!this.#epoll.closed) this.#epoll.unregister(this.waker.fd);
+    if (this.#epoll?.closed !== true) {
+      try {
+        epoll_ctl(this.#epfd, EPOLL_CTL_DEL, this.waker.fd);
+      } catch { /* the epoll fd was closed first: the waker left with it */ }
+    }
     this.waker.close();
   }
 
