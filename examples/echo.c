@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -37,6 +38,7 @@ static int epfd;
 static long open_conns, peak_conns, total_conns;
 static unsigned long long total_bytes;
 static char buf[BUF_SIZE];
+static int reserve_fd; /* libuv's EMFILE trick: an fd to give back */
 
 static void on_signal(int sig) { (void)sig; running = 0; }
 
@@ -107,13 +109,25 @@ static void on_writable(int fd, struct conn *c) {
   on_readable(fd, c);
 }
 
+/* Out of fds: free the reserve, accept-and-close the backlog, take the reserve back. */
+static void shed(int listen_fd) {
+  close(reserve_fd);
+  for (;;) {
+    int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd < 0) break;
+    close(fd);
+  }
+  reserve_fd = eventfd(0, EFD_CLOEXEC);
+}
+
 /* Step 5: accept. ET takes every pending connection; LT one per event. */
 static void on_listener(int listen_fd, long max_conns) {
   for (;;) {
     int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
-      return; /* EAGAIN; EMFILE: the backlog keeps them for later */
+      if (errno == EMFILE || errno == ENFILE) shed(listen_fd);
+      return; /* EAGAIN */
     }
     if (max_conns > 0 && open_conns >= max_conns) { close(fd); continue; }
     conns[fd] = calloc(1, sizeof(struct conn));
@@ -139,6 +153,7 @@ int main(int argc, char **argv) {
   struct rlimit rl;
   getrlimit(RLIMIT_NOFILE, &rl);
   conns = calloc(rl.rlim_cur, sizeof *conns);
+  reserve_fd = eventfd(0, EFD_CLOEXEC);
   struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: epoll_wait returns EINTR */
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
@@ -191,5 +206,6 @@ int main(int argc, char **argv) {
     if (conns[fd] != NULL) close_conn(fd);
   close(listen_fd);
   close(epfd);
+  close(reserve_fd);
   return 0;
 }
