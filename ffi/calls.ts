@@ -15,7 +15,7 @@
 
 import { libc } from "./libc.ts";
 import { EAGAIN, EINPROGRESS, EINTR, ErrnoError, lastErrno, throwErrno } from "./errno.ts";
-import { checkData, EventBuffer } from "./epoll_event.ts";
+import { checkData, EventBuffer, NATIVE_LAYOUT } from "./epoll_event.ts";
 import { decodeSockAddr, type EncodedAddr, type SockAddr, SOCKADDR_STORAGE_SIZE } from "./sockaddr.ts";
 import { EPOLL_CTL_DEL, F_GETFL, F_SETFL, O_NONBLOCK } from "./constants.ts";
 
@@ -50,6 +50,14 @@ function span(buf: Uint8Array, len: number | undefined): number {
   return len;
 }
 
+// The kernel reads `length` bytes from the address: never past the JS buffer.
+function checkAddr(addr: EncodedAddr): void {
+  if (addr === null || typeof addr !== "object" || !(addr.bytes instanceof Uint8Array)) {
+    throw new TypeError("addr must be an encoded address (see encodeIp, encodeUnix)");
+  }
+  checkInt(addr.length, "addr.length", 0, addr.bytes.byteLength);
+}
+
 // ---------------------------------------------------------------- epoll
 
 // One struct epoll_event for epoll_ctl, reused: calls are synchronous.
@@ -71,14 +79,18 @@ export function epoll_ctl(epfd: number, op: number, fd: number, events = 0, data
   checkFd(epfd, "epfd");
   checkFd(fd);
   checkData(data);
+  checkInt(events, "events", -(2 ** 31), 0xffffffff); // any | combination, negative ones included
   if (op !== EPOLL_CTL_DEL) ctlEvent.set(0, events, data);
   if (libc.epoll_ctl(epfd, op | 0, fd, ctlEvent.bytes) < 0) throwErrno("epoll_ctl", `fd ${fd}`);
 }
 
 function checkWait(events: EventBuffer, maxevents: number, timeoutMs: number): void {
   if (!(events instanceof EventBuffer)) throw new TypeError("events must be an EventBuffer");
-  if ((maxevents | 0) !== maxevents || maxevents < 1 || maxevents > events.capacity) {
-    throw new RangeError(`maxevents must be an integer in [1, ${events.capacity}], got ${maxevents}`);
+  // The kernel writes NATIVE_LAYOUT.size bytes per event, whatever layout
+  // the buffer was made for: bound maxevents by the bytes, not the capacity.
+  const room = Math.min(events.capacity, Math.floor(events.bytes.byteLength / NATIVE_LAYOUT.size));
+  if ((maxevents | 0) !== maxevents || maxevents < 1 || maxevents > room) {
+    throw new RangeError(`maxevents must be an integer in [1, ${room}], got ${maxevents}`);
   }
   if ((timeoutMs | 0) !== timeoutMs || timeoutMs < -1) {
     throw new RangeError(`timeoutMs must be an integer in [-1, 2^31), got ${timeoutMs}`);
@@ -234,6 +246,7 @@ export function recvfrom(
 /** `sendto(2)`: sends `buf` to `to` (an encoded address). Returns the count or WOULD_BLOCK. */
 export function sendto(fd: number, buf: Uint8Array, flags: number, to: EncodedAddr, len?: number): number {
   checkFd(fd);
+  checkAddr(to);
   const count = span(buf, len);
   let n;
   do n = ioResult(libc.sendto(fd, buf, count, flags | 0, to.bytes, to.length), "sendto"); while (n === -2);
@@ -252,6 +265,7 @@ export function socket(domain: number, type: number, protocol = 0): number {
 /** `bind(2)` to an encoded address (see `encodeIp`, `encodeUnix`). */
 export function bind(fd: number, addr: EncodedAddr): void {
   checkFd(fd);
+  checkAddr(addr);
   if (libc.bind(fd, addr.bytes, addr.length) < 0) throwErrno("bind");
 }
 
@@ -269,6 +283,7 @@ export function listen(fd: number, backlog = 4096): void {
  */
 export function connect(fd: number, addr: EncodedAddr): boolean {
   checkFd(fd);
+  checkAddr(addr);
   if (libc.connect(fd, addr.bytes, addr.length) === 0) return true;
   const errno = lastErrno();
   if (errno === EINPROGRESS || errno === EINTR) return false;
@@ -503,7 +518,11 @@ export function getrlimit(resource: number): { soft: number; hard: number } {
 
 /** `setrlimit(2)`: sets the soft and hard limits (Infinity for RLIM_INFINITY). */
 export function setrlimit(resource: number, soft: number, hard: number): void {
-  const toRlim = (v: number): bigint => (v === Infinity ? RLIM_INFINITY : BigInt(v));
+  const toRlim = (v: number): bigint => {
+    if (v === Infinity) return RLIM_INFINITY;
+    checkInt(v, "rlimit", 0, Number.MAX_SAFE_INTEGER);
+    return BigInt(v);
+  };
   rlim[0] = toRlim(soft);
   rlim[1] = toRlim(hard);
   if (libc.setrlimit(resource | 0, rlimBytes) < 0) throwErrno("setrlimit");

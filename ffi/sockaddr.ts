@@ -64,13 +64,14 @@ export function parseIPv4(text: string): Uint8Array<ArrayBuffer> | null {
   return out;
 }
 
-function parseGroups(text: string): number[] | null {
+// `last`: this run ends the address, the only place a dotted IPv4 may stand.
+function parseGroups(text: string, last: boolean): number[] | null {
   if (text === "") return [];
   const groups: number[] = [];
   const parts = text.split(":");
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i];
-    if (i === parts.length - 1 && part.includes(".")) {
+    if (last && i === parts.length - 1 && part.includes(".")) {
       const v4 = parseIPv4(part);
       if (v4 === null) return null;
       groups.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
@@ -88,8 +89,8 @@ export function parseIPv6(text: string): Uint8Array<ArrayBuffer> | null {
   if (text.startsWith("[") && text.endsWith("]")) text = text.slice(1, -1);
   const halves = text.split("::");
   if (halves.length > 2) return null;
-  const head = parseGroups(halves[0]);
-  const tail = halves.length === 2 ? parseGroups(halves[1]) : [];
+  const head = parseGroups(halves[0], halves.length === 1);
+  const tail = halves.length === 2 ? parseGroups(halves[1], true) : [];
   if (head === null || tail === null) return null;
   const missing = 8 - head.length - tail.length;
   if (halves.length === 1 ? missing !== 0 : missing < 1) return null;
