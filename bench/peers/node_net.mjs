@@ -1,0 +1,35 @@
+// Echo peer on node:net for bench/echo.ts.
+//
+//   node bench/peers/node_net.mjs --port 0 --hostname 127.0.0.1
+//
+// Prints `listening on HOST:PORT` first, then echoes every byte back: socket.on('data') →
+// socket.write, Nagle off, pausing the read side while a write is backed up (as real servers do).
+import net from "node:net";
+
+function flag(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+}
+
+function echo(socket) {
+  socket.setNoDelay(true);
+  socket.on("data", (chunk) => {
+    if (!socket.write(chunk)) socket.pause();
+  });
+  socket.on("drain", () => socket.resume());
+  // A peer reset (ECONNRESET/EPIPE) just ends this connection.
+  socket.on("error", () => socket.destroy());
+}
+
+const hostname = flag("hostname", "127.0.0.1");
+const server = net.createServer({ noDelay: true }, echo);
+const stop = () => {
+  server.close();
+  process.exit(0);
+};
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);
+server.listen({ host: hostname, port: Number(flag("port", "0")), backlog: 4096 }, () => {
+  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+  console.log(`listening on ${host}:${server.address().port}`);
+});
