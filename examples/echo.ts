@@ -258,16 +258,23 @@ Prints "listening on HOST:PORT" when ready; SIGINT/SIGTERM stop it and print the
 }
 
 function parseOptions(args: string[]): (Options & { workers: number }) | null {
+  const known = ["hostname", "mode", "port", "workers", "max-conns"];
   const flags = parseArgs(args, {
-    string: ["hostname", "mode"],
+    string: known,
     boolean: ["help"],
-    default: { hostname: "127.0.0.1", port: 7777, mode: "et", workers: 1, "max-conns": 0 },
+    default: { hostname: "127.0.0.1", port: "7777", mode: "et", workers: "1", "max-conns": "0" },
     alias: { help: "h" },
+    unknown: (arg) => {
+      throw new TypeError(`unknown argument ${arg} (see --help)`);
+    },
   });
   if (flags.help) return null;
   const int = (name: string, min: number, max: number): number => {
-    const v = Number(flags[name]);
-    if (!Number.isInteger(v) || v < min || v > max) throw new RangeError(`--${name} must be ${min}..${max}`);
+    const text = String(flags[name]);
+    const v = /^[0-9]+$/.test(text) ? Number(text) : NaN;
+    if (!(v >= min && v <= max)) {
+      throw new RangeError(`--${name} must be an integer in ${min}..${max}, got "${text}"`);
+    }
     return v;
   };
   if (flags.mode !== "et" && flags.mode !== "lt") throw new RangeError("--mode must be et or lt");
@@ -340,7 +347,7 @@ async function serveWorkers(opts: Options, n: number): Promise<void> {
   for (const w of workers) w.postMessage("stop");
   const sum: Totals = { connections: 0, bytes: 0, peak: 0 };
   for (const r of replies) {
-    const t = (await r.next()).value as Totals;
+    const t = await r.next() as Totals;
     sum.connections += t.connections;
     sum.bytes += t.bytes;
     sum.peak += t.peak; // per-worker peaks, summed: an upper bound
@@ -350,17 +357,20 @@ async function serveWorkers(opts: Options, n: number): Promise<void> {
   report(sum);
 }
 
-async function* messages(w: Worker): AsyncGenerator<unknown> {
+/** The worker's messages in order. The handler is set at once, before any `next()`, so none is lost. */
+function messages(w: Worker): { next(): Promise<unknown> } {
   const queue: unknown[] = [];
   let wake: (() => void) | null = null;
   w.onmessage = (e) => {
     queue.push(e.data);
     wake?.();
   };
-  for (;;) {
-    while (queue.length === 0) await new Promise<void>((r) => wake = r);
-    yield queue.shift();
-  }
+  return {
+    async next(): Promise<unknown> {
+      while (queue.length === 0) await new Promise<void>((r) => wake = r);
+      return queue.shift();
+    },
+  };
 }
 
 /** Worker side: serve until the parent says "stop", then send the totals. */

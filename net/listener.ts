@@ -109,7 +109,10 @@ export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
       if (this.#closed) throw closedError("the listener");
       if (!this.#reactor.consumeBudget()) await this.#reactor.yield();
       const fd = this.#tryAccept();
-      if (fd >= 0) return this.#wrap(fd);
+      if (fd >= 0) {
+        this.#delay = 0;
+        return this.#wrap(fd);
+      }
       if (fd === WOULD_BLOCK) {
         this.#reg.clearReadable();
         await this.#reg.readable(options?.signal);
@@ -122,10 +125,11 @@ export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
   }
 
   // Out of fds with no reserve to shed with: wait (5 ms, doubling to 1 s, as
-  // Go's net/http does) rather than spin on a listener that stays ready.
+  // Go's net/http does) rather than spin on a listener that stays ready. A JS
+  // timer, not the reactor's timerfd: creating that needs the fd we lack.
   #backoff(): Promise<void> {
     this.#delay = Math.min(this.#delay === 0 ? 5 : this.#delay * 2, 1000);
-    return new Promise((resolve) => this.#reactor.setTimer(this.#delay, resolve));
+    return new Promise((resolve) => setTimeout(resolve, this.#delay));
   }
 
   /** One accept4: an fd, WOULD_BLOCK, RETRY to go round again, or BACKOFF. */
