@@ -1,0 +1,160 @@
+/**
+ * The examples as a user runs them: examples/echo_async.ts serves clients
+ * and stops listening on SIGINT; examples/echo.ts answers `--help` and
+ * rejects bad flag values with a clear message and a non-zero status.
+ *
+ * @module
+ */
+
+import { assert, assertEquals } from "@std/assert";
+import {
+  deadline,
+  delay,
+  KiB,
+  killTree,
+  LineReader,
+  payload,
+  readAndCompare,
+  readExactly,
+  REPO_ROOT,
+  spawnListening,
+  writeAll,
+} from "./_net_helpers.ts";
+
+const decoder = new TextDecoder();
+
+/** What a finished run printed, and how it ended. */
+interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `deno <args>` in the repo to completion, killed if it takes over `ms`. */
+async function run(args: string[], ms = 15_000): Promise<RunResult> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: REPO_ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    detached: true,
+  }).spawn();
+  try {
+    const out = await deadline(child.output(), ms, `deno ${args.join(" ")}`);
+    return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+  } finally {
+    await killTree(child);
+  }
+}
+
+Deno.test("echo_async.ts: serves concurrent clients; on SIGINT stops listening, finishes, exits 0", async () => {
+  const server = await spawnListening(["run", "--allow-ffi", "examples/echo_async.ts", "0"]);
+  try {
+    const clients = [1, 2, 3, 4].map(async (seed) => {
+      using conn = await Deno.connect({ hostname: server.hostname, port: server.port });
+      const data = payload(seed * 100 * KiB, seed);
+      await Promise.all([writeAll(conn, data).then(() => conn.closeWrite()), readAndCompare(conn, data)]);
+    });
+    await deadline(Promise.all(clients), 10_000, "the echo_async clients");
+
+    using lingering = await Deno.connect({ hostname: server.hostname, port: server.port });
+    await writeAll(lingering, new Uint8Array([1, 2, 3]));
+    assertEquals(await readExactly(lingering, 3), new Uint8Array([1, 2, 3]));
+    server.child.kill("SIGINT");
+    await refusedWithin(server.port, 5000);
+    // A connection accepted before SIGINT is still served; the process ends once it closes.
+    await writeAll(lingering, new Uint8Array([4]));
+    assertEquals(await readExactly(lingering, 1), new Uint8Array([4]));
+    lingering.close();
+    const status = await deadline(server.child.status, 10_000, "echo_async to exit");
+    assertEquals(status.code, 0, await server.stderr);
+  } finally {
+    await killTree(server.child);
+    await server.stdout.cancel();
+    await server.stderr;
+  }
+});
+
+/** Waits (bounded) until connecting to `port` is refused: the listener is closed. */
+async function refusedWithin(port: number, ms: number): Promise<void> {
+  for (const end = Date.now() + ms; Date.now() < end; await delay(20)) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+    } catch (err) {
+      if (err instanceof Deno.errors.ConnectionRefused) return;
+      throw err;
+    }
+  }
+  throw new Error(`port ${port} still accepting ${ms} ms after SIGINT`);
+}
+
+Deno.test("echo.ts --help prints the usage and exits 0", async () => {
+  const { code, stdout, stderr } = await run(["run", "--allow-ffi", "examples/echo.ts", "--help"]);
+  assertEquals(code, 0, stderr);
+  assert(stdout.startsWith("Usage: deno task echo"), stdout);
+  for (const flag of ["--hostname", "--port", "--mode et|lt", "--workers", "--max-conns"]) {
+    assert(stdout.includes(flag), `usage lacks ${flag}`);
+  }
+});
+
+/** A bad flag set and the message expected on stderr. */
+interface BadFlags {
+  flags: string[];
+  message: string;
+}
+
+const BAD_FLAGS: BadFlags[] = [
+  { flags: ["--mode", "xx"], message: "--mode must be et or lt" },
+  { flags: ["--port", "70000"], message: "--port must be an integer in 0..65535" },
+  { flags: ["--port", "abc"], message: "--port must be an integer in 0..65535" },
+  { flags: ["--workers", "0"], message: "--workers must be an integer in 1..256" },
+  { flags: ["--port", "0", "--max-conns=-1"], message: "--max-conns must be" },
+  // A negative number after a flag reads as a short flag of its own: refused.
+  { flags: ["--port", "0", "--max-conns", "-1"], message: "unknown argument -1" },
+  { flags: ["--port", "-5"], message: "unknown argument -5" },
+  { flags: ["--port"], message: "--port must be" },
+  { flags: ["--port", "0", "--mdoe", "lt"], message: "unknown argument --mdoe" },
+];
+
+for (const { flags, message } of BAD_FLAGS) {
+  Deno.test({
+    name: `echo.ts ${flags.join(" ")}: exits non-zero with "${message}"`,
+    fn: async () => {
+      const { code, stdout, stderr } = await runUntilListening([
+        "run",
+        "--allow-ffi",
+        "examples/echo.ts",
+        ...flags,
+      ]);
+      assert(!stdout.includes("listening on"), `it started a server instead: ${stdout}`);
+      assert(code !== 0, `exit code 0; stdout ${stdout}`);
+      assert(stderr.includes(message), `stderr: ${stderr}`);
+    },
+  });
+}
+
+/** Like `run`, but a server that starts listening (a bad flag let through) is killed at once. */
+async function runUntilListening(args: string[]): Promise<RunResult> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: REPO_ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    detached: true,
+  }).spawn();
+  const stdout = new LineReader(child.stdout);
+  const stderr = new Response(child.stderr).text();
+  try {
+    const first = (await deadline(stdout.next(), 15_000, `deno ${args.join(" ")}`)) ?? "";
+    if (first.startsWith("listening on")) await killTree(child);
+    const rest = await stdout.rest();
+    const { code } = await child.status;
+    return { code, stdout: [first, ...rest].join("\n"), stderr: await stderr };
+  } finally {
+    await killTree(child);
+    await stdout.cancel();
+    await stderr;
+  }
+}
