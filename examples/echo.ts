@@ -59,6 +59,7 @@ interface Options {
   et: boolean;
   maxConns: number;
   reusePort: boolean;
+  busyWait: number | undefined;
 }
 
 /** struct conn: echo not yet written because the peer is not reading. */
@@ -102,7 +103,7 @@ class EchoServer {
 
     // Step 3: register the listener for EPOLLIN.
     epoll_ctl(this.epfd, EPOLL_CTL_ADD, this.listenFd, EPOLLIN | this.et);
-    this.poller = new Poller(this.epfd, { maxEvents: MAX_EVENTS });
+    this.poller = new Poller(this.epfd, { maxEvents: MAX_EVENTS, busyWaitMicros: opts.busyWait });
   }
 
   get port(): number {
@@ -252,13 +253,15 @@ function usage(): string {
   --mode et|lt      edge- or level-triggered (default et)
   --workers N       N Workers, each with its own epoll set on a SO_REUSEPORT listener (default 1)
   --max-conns N     close connections beyond N open ones at once (default 0: no limit)
+  --busy-wait US    longest kernel sleep on the main thread before parking on the poll worker, in µs
+                    (default: the Poller's)
   --help            this text
 
 Prints "listening on HOST:PORT" when ready; SIGINT/SIGTERM stop it and print the totals.`;
 }
 
 function parseOptions(args: string[]): (Options & { workers: number }) | null {
-  const known = ["hostname", "mode", "port", "workers", "max-conns"];
+  const known = ["hostname", "mode", "port", "workers", "max-conns", "busy-wait"];
   const flags = parseArgs(args, {
     string: known,
     boolean: ["help"],
@@ -285,6 +288,7 @@ function parseOptions(args: string[]): (Options & { workers: number }) | null {
     et: flags.mode === "et",
     maxConns: int("max-conns", 0, 1 << 30),
     reusePort: workers > 1,
+    busyWait: flags["busy-wait"] === undefined ? undefined : int("busy-wait", 0, 1_000_000),
     workers,
   };
 }
@@ -306,7 +310,9 @@ async function serveHere(opts: Options): Promise<void> {
   await server.run();
   Deno.removeSignalListener("SIGINT", stop);
   Deno.removeSignalListener("SIGTERM", stop);
+  const { drains, busyWaits, parks, yields } = server.poller.stats;
   await server.close();
+  console.log(`poller: ${drains} drains, ${busyWaits} bounded sleeps, ${parks} parks, ${yields} yields`);
   report(server.totals);
 }
 

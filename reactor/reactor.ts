@@ -87,7 +87,12 @@ export class Reactor implements AsyncDisposable {
   /** Creates the epoll set, its waker and its poller. The loop starts with the first registration. */
   constructor(options: ReactorOptions = {}) {
     this.#epoll = new Epoll({ maxEvents: options.maxEvents ?? 256 });
-    this.#poller = new Poller(this.#epoll, options);
+    try {
+      this.#poller = new Poller(this.#epoll, options);
+    } catch (err) {
+      this.#epoll.close(); // bad options: leave no fd behind
+      throw err;
+    }
     this.#onError = options.onError ?? ((err) => reportError(err));
     this.#budgetPerRound = options.budget ?? 128;
     this.#budget = this.#budgetPerRound;

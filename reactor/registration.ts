@@ -146,10 +146,11 @@ export class Registration implements Disposable {
     if (events & WRITE_EVENTS) ready |= WRITABLE;
     this.#ready |= ready;
     if (this.#handler !== undefined) {
+      const owner = this.#owner!; // held: the handler may deregister before it throws
       try {
         this.#handler(events, this);
       } catch (err) {
-        this.#owner?.reportError(err, this);
+        owner.reportError(err, this);
       }
     }
     if (ready & READABLE && this.#readers.length > 0) this.#wake("r");
