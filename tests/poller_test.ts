@@ -1,0 +1,270 @@
+/**
+ * The bare {@linkcode Poller} on an {@linkcode Epoll}, for both poll-worker
+ * strategies: `wait()` resolves with events (never the waker's), `wake()`
+ * resolves it with none, one wait at a time, `close()` is idempotent and ends
+ * a pending wait, waits after close reject with BadResource, the stats count
+ * drains / bounded sleeps / parks / yields, and bad options throw.
+ *
+ * @module
+ */
+
+import {
+  assert,
+  assertEquals,
+  assertGreater,
+  assertGreaterOrEqual,
+  assertLess,
+  assertRejects,
+  assertThrows,
+} from "@std/assert";
+import {
+  close,
+  EFD_CLOEXEC,
+  EFD_NONBLOCK,
+  EPOLL_CLOEXEC,
+  epoll_create1,
+  epoll_ctl,
+  EPOLL_CTL_ADD,
+  EPOLLIN,
+  eventfd,
+  eventfd_read,
+  eventfd_write,
+  timerfd_settime,
+} from "../ffi/mod.ts";
+import { Epoll } from "../epoll/epoll.ts";
+import { Poller, type PollerOptions, WAKER_DATA } from "../reactor/mod.ts";
+import {
+  assertFalse,
+  assertFdsSettle,
+  FdScope,
+  isPending,
+  makeEventfd,
+  makeTimerfd,
+  openFds,
+  settledFds,
+  sleep,
+  type Variant,
+  VARIANTS,
+  within,
+} from "./_reactor_helpers.ts";
+
+interface PollerCtx {
+  epoll: Epoll;
+  poller: Poller;
+  fds: FdScope;
+}
+
+/** One test per variant: a fresh Epoll + Poller, both closed in `finally`, then an fd-leak check. */
+function pollerTest(
+  name: string,
+  fn: (ctx: PollerCtx) => Promise<void>,
+  variants: readonly Variant[] = VARIANTS,
+  extra: PollerOptions = {},
+): void {
+  for (const variant of variants) {
+    Deno.test(`poller[${variant.label}]: ${name}`, async () => {
+      const before = await settledFds();
+      const fds = new FdScope();
+      const epoll = new Epoll();
+      const options = { strategy: variant.strategy, busyWaitMicros: variant.busyWaitMicros, ...extra };
+      const poller = new Poller(epoll, options);
+      try {
+        await fn({ epoll, poller, fds });
+      } finally {
+        await poller.close();
+        epoll.close();
+        fds.closeAll();
+      }
+      await assertFdsSettle(before, variant.strategy === "worker" ? "count" : "exact");
+    });
+  }
+}
+
+const PARKING = VARIANTS.filter((v) => v.busyWaitMicros === 0);
+
+pollerTest(
+  "wait() resolves with the ready fd's event, and not the waker's",
+  async ({ epoll, poller, fds }) => {
+    const efd = makeEventfd(fds);
+    epoll.register(efd, EPOLLIN, 1000 + efd);
+    setTimeout(() => eventfd_write(efd, 1), 10);
+    const events = await within(poller.wait(), 2000, "wait()");
+    assertEquals(events.length, 1);
+    assertEquals(events.data(0), 1000 + efd);
+    assertEquals(events.events(0) & EPOLLIN, EPOLLIN);
+    for (let i = 0; i < events.length; i++) assert(events.data(i) !== WAKER_DATA);
+    eventfd_read(efd);
+  },
+);
+
+pollerTest(
+  "wake() resolves a parked wait with 0 events; the waker is reset afterwards",
+  async ({ poller }) => {
+    const waiting = poller.wait();
+    await sleep(20);
+    assert(await isPending(waiting), "nothing is registered: the wait must still be pending");
+    assertGreater(poller.stats.parks, 0);
+    poller.wake();
+    assertEquals((await within(waiting, 2000, "the woken wait")).length, 0);
+    const again = poller.wait();
+    await sleep(20);
+    assert(await isPending(again), "a waker left readable would end the next wait at once");
+    poller.wake();
+    assertEquals((await within(again, 2000, "the second woken wait")).length, 0);
+  },
+);
+
+pollerTest("wake() before wait() ends the next wait at once", async ({ poller }) => {
+  poller.wake();
+  const t0 = performance.now();
+  assertEquals((await within(poller.wait(), 2000, "the pre-woken wait")).length, 0);
+  assertLess(performance.now() - t0, 100);
+}, PARKING);
+
+pollerTest("a second wait() while one is pending throws", async ({ poller }) => {
+  const first = poller.wait();
+  assertThrows(() => poller.wait(), Error, "already in progress");
+  poller.wake();
+  await within(first, 2000, "the first wait");
+  poller.wake();
+  await within(poller.wait(), 2000, "a wait after the first ended"); // allowed again
+});
+
+pollerTest(
+  "close() ends a pending wait, is idempotent, and later waits reject with BadResource",
+  async (t) => {
+    const waiting = t.poller.wait();
+    await sleep(10);
+    const t0 = performance.now();
+    await Promise.all([t.poller.close(), t.poller.close()]);
+    assertLess(performance.now() - t0, 1000);
+    assertEquals((await within(waiting, 1000, "the wait pending at close()")).length, 0);
+    assert(t.poller.closed);
+    await assertRejects(() => t.poller.wait(), Deno.errors.BadResource);
+    await t.poller.close();
+    assertFalse(t.epoll.closed, "the Epoll is the caller's");
+  },
+);
+
+pollerTest(
+  "stats: a ready fd is a drain; one ready later is a park (busy 0)",
+  async ({ epoll, poller, fds }) => {
+    const efd = makeEventfd(fds);
+    epoll.register(efd, EPOLLIN);
+    eventfd_write(efd, 1);
+    await poller.wait();
+    assertEquals(poller.stats.drains, 1);
+    assertEquals(poller.stats.parks, 0);
+    eventfd_read(efd);
+    setTimeout(() => eventfd_write(efd, 1), 15);
+    assertEquals((await within(poller.wait(), 2000, "the later event")).length, 1);
+    assertEquals(poller.stats.parks, 1);
+    assertEquals(poller.stats.busyWaits, 0, "busy 0 must never sleep on the main thread");
+    eventfd_read(efd);
+  },
+  PARKING,
+);
+
+pollerTest(
+  "stats: an fd ready during the bounded sleep is a busy wait, with no park",
+  async (t) => {
+    // The bounded sleep blocks the main thread, so only the kernel can make the
+    // fd ready meanwhile: a timerfd.
+    const tfd = makeTimerfd(t.fds);
+    t.epoll.register(tfd, EPOLLIN);
+    timerfd_settime(tfd, 0, 20);
+    const t0 = performance.now();
+    assertEquals((await within(t.poller.wait(), 2000, "the timerfd")).length, 1);
+    assertGreaterOrEqual(performance.now() - t0, 19);
+    assertEquals(t.poller.stats.busyWaits, 1);
+    assertEquals(t.poller.stats.parks, 0);
+    eventfd_read(tfd);
+  },
+  VARIANTS.filter((v) => v.busyWaitMicros === undefined),
+  { busyWaitMicros: 500_000 },
+);
+
+pollerTest("under continuous readiness the poller yields a macrotask about every ms", async (t) => {
+  const efd = makeEventfd(t.fds);
+  t.epoll.register(efd, EPOLLIN); // level-triggered and never read: always ready
+  eventfd_write(efd, 1);
+  let ticks = 0;
+  const interval = setInterval(() => ticks++, 1);
+  const end = performance.now() + 100;
+  let waits = 0;
+  try {
+    while (performance.now() < end && waits < 1_000_000) {
+      await t.poller.wait();
+      waits++;
+    }
+  } finally {
+    clearInterval(interval);
+  }
+  assertGreater(waits, 1000);
+  // About 100 at 1 ms; a fifth of that leaves room for a loaded machine's
+  // time slices, and a poller that never yields makes one or two.
+  assertGreaterOrEqual(t.poller.stats.yields, 20, "yields in 100 ms of load");
+  assertGreaterOrEqual(ticks, 5, "timers starved by a busy poller");
+}, PARKING);
+
+pollerTest(
+  "maxEvents caps one batch; the rest come in the next",
+  async (t) => {
+    const efds = Array.from({ length: 10 }, () => makeEventfd(t.fds));
+    for (const efd of efds) {
+      t.epoll.register(efd, EPOLLIN);
+      eventfd_write(efd, 1);
+    }
+    assertEquals((await t.poller.wait()).length, 4);
+    for (const efd of efds) eventfd_read(efd);
+  },
+  PARKING,
+  { maxEvents: 4 },
+);
+
+pollerTest("idle() stops the poll worker; the next wait starts it again", async (t) => {
+  const efd = makeEventfd(t.fds);
+  t.epoll.register(efd, EPOLLIN);
+  const waiting = t.poller.wait();
+  await assertRejects(() => t.poller.idle(), Error, "during a wait");
+  t.poller.wake();
+  await waiting;
+  await t.poller.idle();
+  setTimeout(() => eventfd_write(efd, 1), 10);
+  assertEquals((await within(t.poller.wait(), 2000, "a wait after idle()")).length, 1);
+  eventfd_read(efd);
+}, PARKING);
+
+Deno.test("poller: works on a raw epoll fd too", async () => {
+  const epfd = epoll_create1(EPOLL_CLOEXEC);
+  const efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  const poller = new Poller(epfd, { busyWaitMicros: 0 });
+  try {
+    epoll_ctl(epfd, EPOLL_CTL_ADD, efd, EPOLLIN, efd);
+    setTimeout(() => eventfd_write(efd, 1), 10);
+    const events = await within(poller.wait(), 2000, "wait() on a raw epfd");
+    assertEquals([events.length, events.data(0)], [1, efd]);
+  } finally {
+    await poller.close();
+    close(efd);
+    close(epfd);
+  }
+});
+
+Deno.test("poller: bad options throw before anything is allocated", () => {
+  const before = openFds();
+  const epoll = new Epoll();
+  try {
+    for (const busyWaitMicros of [-1, 1.5, 2_000_000, NaN]) {
+      assertThrows(() => new Poller(epoll, { busyWaitMicros }), RangeError);
+    }
+    assertThrows(() => new Poller(epoll, { strategy: "thread" as "worker" }), TypeError);
+    for (const yieldIntervalMs of [-1, NaN, Infinity]) {
+      assertThrows(() => new Poller(epoll, { yieldIntervalMs }), RangeError);
+    }
+    assertThrows(() => new Poller(-1), RangeError);
+  } finally {
+    epoll.close();
+  }
+  assertEquals(openFds(), before);
+});
