@@ -112,7 +112,8 @@ export class Poller implements AsyncDisposable {
   readonly #busyNs: number;
   readonly #yieldMs: number;
   #lastYield = performance.now();
-  #waiting: Promise<EventBuffer> | null = null;
+  #inWait = false;
+  #waiting: Promise<EventBuffer> | null = null; // the last wait, for close() to await
   #closed = false;
 
   /**
@@ -156,27 +157,30 @@ export class Poller implements AsyncDisposable {
    */
   wait(): Promise<EventBuffer> {
     if (this.#closed) return Promise.reject(new Deno.errors.BadResource("the poller is closed"));
-    if (this.#waiting !== null) throw new Error("Poller.wait() is already in progress");
-    const waiting = this.#wait().finally(() => this.#waiting = null);
-    this.#waiting = waiting;
-    return waiting;
+    if (this.#inWait) throw new Error("Poller.wait() is already in progress");
+    this.#inWait = true; // cleared by #wait itself: no extra promise per wait on the hot path
+    return this.#waiting = this.#wait();
   }
 
   async #wait(): Promise<EventBuffer> {
-    if (performance.now() - this.#lastYield >= this.#yieldMs) await this.#yield();
-    if (this.#drain() > 0) return this.#deliver(this.#events, "drains");
-    await this.#settle();
-    for (;;) {
-      if (this.#closed) return this.#empty();
-      // The bounded sleep returns at once if anything is ready: it is also the drain.
-      if (this.#busyNs > 0 ? this.#sleep() > 0 : this.#drain() > 0) {
-        return this.#deliver(this.#events, this.#busyNs > 0 ? "busyWaits" : "drains");
+    try {
+      if (performance.now() - this.#lastYield >= this.#yieldMs) await this.#yield();
+      if (this.#drain() > 0) return this.#deliver(this.#events, "drains");
+      await this.#settle();
+      for (;;) {
+        if (this.#closed) return this.#empty();
+        // The bounded sleep returns at once if anything is ready: it is also the drain.
+        if (this.#busyNs > 0 ? this.#sleep() > 0 : this.#drain() > 0) {
+          return this.#deliver(this.#events, this.#busyNs > 0 ? "busyWaits" : "drains");
+        }
+        this.stats.parks++;
+        const parked = await this.#parker.park();
+        if (parked.length > 0) return this.#deliver(parked, "parks");
+        // The worker strategy consumes nothing: the events are in the set.
+        if (this.#drain() > 0) return this.#deliver(this.#events, "parks");
       }
-      this.stats.parks++;
-      const parked = await this.#parker.park();
-      if (parked.length > 0) return this.#deliver(parked, "parks");
-      // The worker strategy consumes nothing: the events are in the set.
-      if (this.#drain() > 0) return this.#deliver(this.#events, "parks");
+    } finally {
+      this.#inWait = false;
     }
   }
 
@@ -238,7 +242,7 @@ export class Poller implements AsyncDisposable {
 
   /** Stops the poll worker until the next wait; the reactor calls this when it goes idle. */
   async idle(): Promise<void> {
-    if (this.#waiting !== null) throw new Error("Poller.idle() during a wait");
+    if (this.#inWait) throw new Error("Poller.idle() during a wait");
     await this.#stopParker();
   }
 

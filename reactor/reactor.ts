@@ -68,6 +68,7 @@ const MAX_GENERATION = 2 ** 21 - 1; // data stays below 2^53, under the poller's
 const INTERNAL = 0; // generation of the reactor's own fds (the timerfd)
 const EBADF = 9;
 const ENOENT = 2;
+const EPERM = 1;
 
 /** A typed epoll event loop; see the module doc. */
 export class Reactor implements AsyncDisposable {
@@ -251,13 +252,17 @@ export class Reactor implements AsyncDisposable {
     this.#wakeIfIdle();
   }
 
-  // EPOLL_CTL_DEL; an fd the caller already closed has left the set by itself.
+  // EPOLL_CTL_DEL; an fd the caller already closed has left the set by itself
+  // (EBADF), or its number now names another file (ENOENT, or EPERM for a
+  // regular file).
   #forget(fd: number): void {
     if (this.#epoll.closed) return;
     try {
       epoll_ctl(this.#epoll.fd, EPOLL_CTL_DEL, fd);
     } catch (err) {
-      if (!(err instanceof ErrnoError) || (err.errno !== EBADF && err.errno !== ENOENT)) throw err;
+      if (
+        !(err instanceof ErrnoError) || (err.errno !== EBADF && err.errno !== ENOENT && err.errno !== EPERM)
+      ) throw err;
     }
   }
 
