@@ -88,10 +88,10 @@ export class FdScope {
 // ones. The raw symbol is used so the scan does not build an error per gap.
 const FD_SCAN_LIMIT = Math.min(getrlimit(RLIMIT_NOFILE).soft, 1 << 16);
 
-/** The fd numbers open in this process right now. */
-export function openFds(): number[] {
+/** The fd numbers open in this process right now (below `limit`, default: the soft RLIMIT_NOFILE). */
+export function openFds(limit: number = FD_SCAN_LIMIT): number[] {
   const open: number[] = [];
-  for (let fd = 0; fd < FD_SCAN_LIMIT; fd++) {
+  for (let fd = 0; fd < Math.min(limit, FD_SCAN_LIMIT); fd++) {
     if (libc.fcntl(fd, F_GETFD, 0) >= 0) open.push(fd);
   }
   return open;
@@ -241,4 +241,22 @@ export function assertErrno(fn: () => unknown, code: ErrnoName, syscall: string)
   assert(err.message.includes(`[${code}]`), `message lacks [${code}]: ${err.message}`);
   assert(err.message.startsWith(`${syscall}: `), `message lacks the syscall: ${err.message}`);
   return err;
+}
+
+/** Resolves after `ms`. */
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** `promise`, or a rejection naming `what` after `ms` (the timer is always cleared: no leaked op). */
+export async function deadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

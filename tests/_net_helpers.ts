@@ -128,23 +128,8 @@ export function concat(chunks: Uint8Array[]): Uint8Array {
 
 // ---------------------------------------------------------------- time
 
-/** Resolves after `ms`. */
-export function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** `promise`, or a rejection naming `what` after `ms` (the timer is always cleared: no leaked op). */
-export async function deadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+export { deadline, delay } from "./_helpers.ts";
+import { deadline } from "./_helpers.ts";
 
 /** What a read settled with within `ms`: a count, null (EOF), an error's name, or "timeout". */
 export async function readOutcome(r: Reader, ms: number): Promise<number | null | string> {

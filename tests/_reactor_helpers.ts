@@ -25,10 +25,8 @@ import {
   EFD_NONBLOCK,
   encodeIp,
   eventfd,
-  F_GETFD,
   getsockname,
   type IpAddr,
-  libc,
   listen,
   O_CLOEXEC,
   O_NONBLOCK,
@@ -36,8 +34,6 @@ import {
   poll,
   POLLIN,
   POLLOUT,
-  SOCK_CLOEXEC,
-  SOCK_NONBLOCK,
   SOCK_STREAM,
   socket,
   socketpair,
@@ -47,9 +43,11 @@ import {
   WOULD_BLOCK,
 } from "../ffi/mod.ts";
 import { type ParkStrategy, Reactor, type ReactorOptions } from "../reactor/mod.ts";
+import { delay as sleep, FdScope, NB, openFds as openFdsBelow } from "./_helpers.ts";
+
+export { FdScope, NB };
 
 /** Nonblocking, close-on-exec: how every fixture fd is created. */
-export const NB = SOCK_NONBLOCK | SOCK_CLOEXEC;
 
 /** One way of running the reactor: a poll-worker strategy and a bounded-sleep setting. */
 export interface Variant {
@@ -69,39 +67,6 @@ export const VARIANTS: readonly Variant[] = [
 
 /** Both strategies with parking forced (busy 0): for tests where the bounded sleep changes nothing. */
 export const PARK_VARIANTS: readonly Variant[] = VARIANTS.filter((v) => v.busyWaitMicros === 0);
-
-/** The fds a test opened; `closeAll()` closes the ones still open, newest first. */
-export class FdScope {
-  readonly #open = new Set<number>();
-
-  /** Tracks `fd` and returns it. */
-  add(fd: number): number {
-    assert(Number.isInteger(fd) && fd >= 0, `not an fd: ${fd}`);
-    this.#open.add(fd);
-    return fd;
-  }
-
-  /** Closes `fd` now (to provoke a hang-up or reuse its number) and stops tracking it. */
-  close(fd: number): void {
-    assert(this.#open.delete(fd), `fd ${fd} is not tracked by this scope`);
-    close(fd);
-  }
-
-  /** Closes every tracked fd; keeps going past a failure and rethrows the first. */
-  closeAll(): void {
-    const fds = [...this.#open].reverse();
-    this.#open.clear();
-    let first: unknown = null;
-    for (const fd of fds) {
-      try {
-        close(fd);
-      } catch (err) {
-        first ??= err; // one bad fd must not leak the others
-      }
-    }
-    if (first !== null) throw first;
-  }
-}
 
 /** What a reactor test body receives. */
 export interface ReactorCtx {
@@ -128,15 +93,9 @@ export interface ReactorTestOptions {
 
 const FD_SCAN_LIMIT = 4096;
 
-/**
- * The fd numbers below 4096 open in this process right now. Probed with
- * `fcntl(F_GETFD)` through the raw symbol (no error objects): listing
- * /proc/self/fd needs --allow-all in Deno 2.
- */
+/** The fd numbers below 4096 open in this process right now (see `_helpers.ts`). */
 export function openFds(): number[] {
-  const open: number[] = [];
-  for (let fd = 0; fd < FD_SCAN_LIMIT; fd++) if (libc.fcntl(fd, F_GETFD, 0) >= 0) open.push(fd);
-  return open;
+  return openFdsBelow(FD_SCAN_LIMIT);
 }
 
 /** A new reactor for `variant`, reporting errors into `errors`. */
@@ -252,23 +211,7 @@ export function assertFalse(expr: unknown, msg = "expected a falsy value"): void
 
 // ------------------------------------------------------------------ waits
 
-/** Resolves after `ms` (a real timer, cleared by firing). */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** `promise`, or a rejection naming `what` after `ms`: a lost wake-up fails the test instead of hanging it. */
-export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+export { deadline as within, delay as sleep } from "./_helpers.ts";
 
 /** Polls `cond` every ms until it holds; fails with `what` after `ms`. */
 export async function waitUntil(cond: () => boolean, ms: number, what: string): Promise<void> {
