@@ -16,7 +16,7 @@ import { benchName, type CStats, OPS, runC, VARIANTS } from "./ffi_c.ts";
 const TARGET = 1.3;
 
 /** The stats `deno bench --json` reports per bench, in ns. */
-interface DenoStats {
+export interface DenoStats {
   n: number;
   min: number;
   max: number;
@@ -26,7 +26,7 @@ interface DenoStats {
 }
 
 /** The shape of `deno bench --json` (version 1), as far as it is read here. */
-interface BenchReport {
+export interface BenchReport {
   version: number;
   runtime: string;
   cpu: string;
@@ -37,8 +37,9 @@ interface BenchReport {
   }>;
 }
 
-function runDenoBench(): BenchReport {
-  const file = new URL("ffi_bench.ts", import.meta.url).pathname;
+/** Runs `deno bench --json` on a file beside this one and returns its report. */
+export function runDenoBench(name = "ffi_bench.ts"): BenchReport {
+  const file = new URL(name, import.meta.url).pathname;
   const out = new Deno.Command(Deno.execPath(), {
     args: ["bench", "--json", "--allow-ffi", "--allow-env", "--allow-read", file],
     stdout: "piped",
@@ -53,7 +54,8 @@ function runDenoBench(): BenchReport {
   return report;
 }
 
-function statsOf(report: BenchReport, name: string): DenoStats {
+/** The stats of the bench called `name` in `report`. */
+export function statsOf(report: BenchReport, name: string): DenoStats {
   const bench = report.benches.find((b) => b.name === name);
   if (bench === undefined) throw new Error(`no bench named "${name}" in the report`);
   const result = bench.results[0];
