@@ -10,7 +10,7 @@
  * @module
  */
 
-import { benchName, type CStats, OPS, runC, VARIANTS } from "./ffi_c.ts";
+import { benchName, type CStats, type OpKey, OPS, runC, VARIANTS } from "./ffi_c.ts";
 
 /** FFI/C ratio the wrappers must stay under (avg vs avg). */
 const TARGET = 1.3;
@@ -113,19 +113,34 @@ function printMins(rows: Row[]): void {
   }
 }
 
-/** Runs the FFI bench and the C twin, and prints the ratio table. */
+// The machine's speed drifts by tens of percent over seconds (a shared VM),
+// so Deno and C take turns, ROUNDS times each, and each side's median round
+// is compared: a slow phase then hits both sides instead of one.
+const ROUNDS = 3;
+
+function median<T>(items: T[], key: (t: T) => number): T {
+  return [...items].sort((x, y) => key(x) - key(y))[Math.floor(items.length / 2)];
+}
+
+/** Runs the FFI bench and the C twin in turns, and prints the ratio table. */
 export function main(): void {
-  const report = runDenoBench();
-  const c = runC();
-  console.log(`${report.runtime}, ${report.cpu}; ns per iteration, avg (Deno: deno bench; C: ffi_c.c)\n`);
+  const reports: BenchReport[] = [];
+  const cs: Record<OpKey, CStats>[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const c = runC();
+    if (c !== null) cs.push(c);
+    reports.push(runDenoBench());
+  }
+  const { runtime, cpu } = reports[0];
+  console.log(`${runtime}, ${cpu}; ns per iteration, median of ${ROUNDS} alternating rounds of each side\n`);
   const rows: Row[] = OPS.map((op) => ({
     operation: op.label,
-    wrappers: statsOf(report, benchName(op.label, "wrappers")),
-    raw: statsOf(report, benchName(op.label, "raw")),
-    c: c === null ? null : c[op.key],
+    wrappers: median(reports.map((r) => statsOf(r, benchName(op.label, "wrappers"))), (s) => s.avg),
+    raw: median(reports.map((r) => statsOf(r, benchName(op.label, "raw"))), (s) => s.avg),
+    c: cs.length === 0 ? null : median(cs.map((c) => c[op.key]), (s) => s.avg),
   }));
   printTable(rows);
-  if (c === null) {
+  if (cs.length === 0) {
     console.log("\nC comparison skipped: no `cc` on PATH (install a C compiler to compare).");
     return;
   }
