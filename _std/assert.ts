@@ -335,6 +335,18 @@ export function assertMatch(actual: string, expected: RegExp, msg?: string): voi
 }
 
 /**
+ * Make an assertion that actual includes expected. If not then throw.
+ *
+ * @param actual The actual string to check for inclusion.
+ * @param expected The expected string to check for inclusion.
+ * @param msg The optional message to display if the assertion fails.
+ */
+export function assertStringIncludes(actual: string, expected: string, msg?: string): void {
+  if (actual.includes(expected)) return;
+  throw new AssertionError(`Expected actual: "${actual}" to contain: "${expected}"${suffix(msg)}`);
+}
+
+/**
  * Make an assertion that `actual` and `expected` are almost equal numbers within `tolerance`
  * (default: one hundred thousandth of a percent of `expected`). If not, throw.
  *
