@@ -41,7 +41,8 @@ function open(): Deno.DynamicLibrary<typeof symbols> {
   } catch (err) {
     if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
       throw new Deno.errors.NotCapable(
-        `@libc/epoll loads ${path} through FFI: run with --allow-ffi (or --allow-ffi=${path})`,
+        `@libc/epoll loads ${path} through FFI: run with --allow-ffi` +
+          ` (or --allow-ffi=<absolute path> with ${LIBC_PATH_ENV}=<that path> and --allow-env=${LIBC_PATH_ENV})`,
         { cause: err },
       );
     }

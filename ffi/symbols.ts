@@ -25,6 +25,11 @@ export const symbols = {
   __errno_location: { parameters: [], result: "pointer" },
   // char *strerror(int errnum)
   strerror: { parameters: ["i32"], result: "pointer" },
+  // Copies out of libc memory when pointer views are not allowed (a scoped
+  // --allow-ffi): void *memcpy(void *dest, const void *src, size_t n)
+  memcpy: { parameters: ["buffer", "pointer", "u32"], result: "pointer" },
+  // char *strncpy(char *dest, const char *src, size_t n)
+  strncpy: { parameters: ["buffer", "pointer", "u32"], result: "pointer" },
 
   // int epoll_create1(int flags)
   epoll_create1: { parameters: ["i32"], result: "i32" },

@@ -15,12 +15,14 @@ interface Outcome {
 }
 
 // `deno run` on a temp file, not `deno eval`: eval grants every permission.
-async function importIn(flags: string[], env: Record<string, string> = {}): Promise<Outcome> {
+const CHECK = "console.log(m.getrlimit(m.RLIMIT_NOFILE).soft > 0);";
+
+async function importIn(flags: string[], env: Record<string, string> = {}, body = CHECK): Promise<Outcome> {
   const script = await Deno.makeTempFile({ suffix: ".ts" });
   try {
     await Deno.writeTextFile(
       script,
-      `const m = await import("${MOD}"); console.log(m.getrlimit(m.RLIMIT_NOFILE).soft > 0);\n`,
+      `const m = await import("${MOD}"); ${body}\n`,
     );
     const out = await new Deno.Command(Deno.execPath(), {
       args: ["run", "--no-config", ...flags, script],
@@ -70,4 +72,21 @@ Deno.test("DENO_EPOLL_LIBC is ignored (no prompt, no failure) when --allow-env d
     DENO_EPOLL_LIBC: "/nonexistent/libc.so.6",
   });
   assertEquals(code, 0, stderr);
+});
+
+Deno.test("a scoped --allow-ffi=<libc path> works, errno and its message included", async () => {
+  const path = "/lib/x86_64-linux-gnu/libc.so.6";
+  // Pointer views need the unscoped flag: errno and strerror are copied by libc instead.
+  const body = `const [a] = m.socketpair(m.AF_UNIX, m.SOCK_STREAM | m.SOCK_NONBLOCK);
+    console.log(m.read(a, new Uint8Array(4)) === m.WOULD_BLOCK);
+    try { m.close(99999); } catch (e) { console.log(e.code, e.message); }`;
+  const { code, stdout, stderr } = await importIn(
+    ["--no-prompt", `--allow-ffi=${path}`, "--allow-env=DENO_EPOLL_LIBC"],
+    { DENO_EPOLL_LIBC: path },
+    body,
+  );
+  assertEquals(code, 0, stderr);
+  const [wouldBlock, ebadf] = stdout.trim().split("\n");
+  assertEquals(wouldBlock, "true");
+  assertStringIncludes(ebadf, "EBADF close: Bad file descriptor");
 });
