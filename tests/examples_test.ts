@@ -89,6 +89,23 @@ async function refusedWithin(port: number, ms: number): Promise<void> {
   throw new Error(`port ${port} still accepting ${ms} ms after SIGINT`);
 }
 
+Deno.test("watch_fds.ts serves a pipe, a timerfd, an eventfd and a UDP socket, then exits by itself", async () => {
+  const { code, stdout, stderr } = await run(["run", "--allow-ffi", "examples/watch_fds.ts"]);
+  assertEquals(code, 0, stderr);
+  const lines = stdout.trim().split("\n");
+  for (
+    const want of [
+      'pipe: "hello through a pipe"',
+      "timerfd: tick 1",
+      "timerfd: tick 2",
+      "timerfd: tick 3",
+      "eventfd: counter 42",
+    ]
+  ) assert(lines.includes(want), `missing "${want}" in ${stdout}`);
+  assert(lines.some((l) => /^udp: "hello over UDP" from 127\.0\.0\.1:\d+$/.test(l)), stdout);
+  assertEquals(lines.at(-1), "all fds served; exiting");
+});
+
 Deno.test("echo.ts --help prints the usage and exits 0", async () => {
   const { code, stdout, stderr } = await run(["run", "--allow-ffi", "examples/echo.ts", "--help"]);
   assertEquals(code, 0, stderr);
