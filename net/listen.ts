@@ -23,7 +23,7 @@ import { defaultReactor, type Reactor } from "../reactor/mod.ts";
 import { Conn } from "./conn.ts";
 import { toDenoError } from "./errors.ts";
 import { Listener } from "./listener.ts";
-import { endpoint, isUnix, orClose, streamSocket, type TcpOptions, type UnixOptions } from "./socket.ts";
+import { endpoint, orClose, streamSocket, type TcpOptions, type UnixOptions } from "./socket.ts";
 
 /** Options for {@linkcode listen}. */
 export type ListenOptions = (TcpOptions & TcpListenExtras | UnixOptions) & CommonOptions;
@@ -58,7 +58,7 @@ export function listen(options: ListenOptions): Listener {
   const reactor = options.reactor ?? defaultReactor();
   const fd = streamSocket(ep);
   orClose(fd, () => {
-    if (!isUnix(ep)) {
+    if (ep.transport === "tcp") {
       setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
       if ((options as TcpListenExtras).reusePort) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, 1);
     }

@@ -6,7 +6,6 @@
  */
 
 import {
-  AF_UNIX,
   close,
   type EncodedAddr,
   encodeIp,
@@ -71,9 +70,4 @@ export function orClose<T>(fd: number, setup: (fd: number) => T): T {
     close(fd);
     throw toDenoError(err);
   }
-}
-
-/** Whether `ep` is a Unix socket endpoint. */
-export function isUnix(ep: Endpoint): boolean {
-  return ep.addr.family === AF_UNIX;
 }
