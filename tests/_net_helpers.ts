@@ -236,12 +236,11 @@ export interface SpawnOptions {
 const LISTENING = /^listening on (.+):(\d+)$/;
 
 /**
- * Spawns `deno <args>` in its own process group (`detached`), so that
- * `killTree` reaches `deno task`'s grandchild too, and waits for its first
- * stdout line to be `listening on HOST:PORT`.
+ * Starts `deno <args>` in the repo (or `options.cwd`) with stdout and stderr
+ * piped, in its own process group so that `killTree` reaches every child.
  */
-export async function spawnListening(args: string[], options: SpawnOptions = {}): Promise<ListeningChild> {
-  const child = new Deno.Command(Deno.execPath(), {
+export function spawnDeno(args: string[], options: SpawnOptions = {}): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
     args,
     cwd: options.cwd ?? REPO_ROOT,
     stdin: options.stdin ?? "null",
@@ -249,6 +248,15 @@ export async function spawnListening(args: string[], options: SpawnOptions = {})
     stderr: "piped",
     detached: true,
   }).spawn();
+}
+
+/**
+ * Spawns `deno <args>` in its own process group (`detached`), so that
+ * `killTree` reaches `deno task`'s grandchild too, and waits for its first
+ * stdout line to be `listening on HOST:PORT`.
+ */
+export async function spawnListening(args: string[], options: SpawnOptions = {}): Promise<ListeningChild> {
+  const child = spawnDeno(args, options);
   const stdout = new LineReader(child.stdout);
   const stderr = new Response(child.stderr).text();
   try {

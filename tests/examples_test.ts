@@ -16,7 +16,7 @@ import {
   payload,
   readAndCompare,
   readExactly,
-  REPO_ROOT,
+  spawnDeno,
   spawnListening,
   writeAll,
 } from "./_net_helpers.ts";
@@ -32,14 +32,7 @@ interface RunResult {
 
 /** Runs `deno <args>` in the repo to completion, killed if it takes over `ms`. */
 async function run(args: string[], ms = 15_000): Promise<RunResult> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args,
-    cwd: REPO_ROOT,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    detached: true,
-  }).spawn();
+  const child = spawnDeno(args);
   try {
     const out = await deadline(child.output(), ms, `deno ${args.join(" ")}`);
     return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
@@ -153,14 +146,7 @@ for (const { flags, message } of BAD_FLAGS) {
 
 /** Like `run`, but a server that starts listening (a bad flag let through) is killed at once. */
 async function runUntilListening(args: string[]): Promise<RunResult> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args,
-    cwd: REPO_ROOT,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    detached: true,
-  }).spawn();
+  const child = spawnDeno(args);
   const stdout = new LineReader(child.stdout);
   const stderr = new Response(child.stderr).text();
   try {
