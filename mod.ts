@@ -11,16 +11,29 @@
  *   shaped like `Deno.listen` / `Deno.Conn`.
  *
  * ```ts
- * import { listen } from "@libc/epoll";
+ * import { type Conn, connect, listen } from "@libc/epoll";
  *
- * const listener = listen({ hostname: "127.0.0.1", port: 7777 });
- * for await (const conn of listener) {
- *   (async () => {
- *     const buf = new Uint8Array(16 * 1024);
+ * async function echo(conn: Conn): Promise<void> {
+ *   const buf = new Uint8Array(16 * 1024);
+ *   try {
  *     for (let n; (n = await conn.read(buf)) !== null;) await conn.writeAll(buf.subarray(0, n));
+ *   } catch (err) {
+ *     // One client's reset ends its own task, never the server.
+ *     if (!(err instanceof Deno.errors.ConnectionReset || err instanceof Deno.errors.BrokenPipe)) throw err;
+ *   } finally {
  *     conn.close();
- *   })();
+ *   }
  * }
+ *
+ * const listener = listen({ hostname: "127.0.0.1", port: 0 });
+ * const serving = (async () => {
+ *   for await (const conn of listener) echo(conn);
+ * })();
+ * using client = await connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * await client.writeAll(new TextEncoder().encode("hi"));
+ * console.log(await client.read(new Uint8Array(2))); // 2
+ * listener.close();
+ * await serving;
  * ```
  *
  * Permissions: `--allow-ffi` is all it needs, and it is full power: sockets
@@ -30,8 +43,38 @@
  */
 
 export { Epoll, type EpollOptions } from "./epoll/epoll.ts";
-export * from "./reactor/mod.ts";
-export * from "./net/mod.ts";
+export {
+  defaultReactor,
+  type Interest,
+  type ParkStrategy,
+  Poller,
+  type PollerOptions,
+  type PollerStats,
+  Reactor,
+  type ReactorOptions,
+  type ReadyHandler,
+  Registration,
+  type Timer,
+} from "./reactor/mod.ts";
+export {
+  type Addr,
+  type CommonOptions,
+  Conn,
+  connect,
+  type ConnectOptions,
+  type IoOptions,
+  listen,
+  Listener,
+  type ListenOptions,
+  type NetAddr,
+  type TcpConnectOptions,
+  type TcpListenOptions,
+  type TcpOptions,
+  type UnixAddr,
+  type UnixConnectOptions,
+  type UnixListenOptions,
+  type UnixOptions,
+} from "./net/mod.ts";
 export {
   EPOLLERR,
   EPOLLET,

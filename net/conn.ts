@@ -9,59 +9,66 @@
  */
 
 import {
-  close,
-  getpeername,
-  getsockname,
-  getsockopt,
+  checkFd,
   IPPROTO_TCP,
-  MSG_NOSIGNAL,
-  read,
-  send,
-  setsockopt,
   SHUT_WR,
   shutdown,
   SO_KEEPALIVE,
-  type SockAddr,
   SOL_SOCKET,
   TCP_NODELAY,
-  WOULD_BLOCK,
 } from "../ffi/mod.ts";
-import type { Reactor, Registration } from "../reactor/mod.ts";
-import { closedError, toDenoError } from "./errors.ts";
+import { getsockopt, setsockopt, WOULD_BLOCK } from "../ffi/mod.ts";
+import { Reactor, type Registration } from "../reactor/mod.ts";
+import type { Addr } from "./addr.ts";
+import { checkBoolean, checkBytes, checkIoOptions, closedError, interruptedError } from "./errors.ts";
+import * as sys from "./sys.ts";
 
-/** Options for one `read` or `write`. */
+/** Options for one `read`, `write` or `accept`. */
 export interface IoOptions {
   /** Abandons the wait (not a syscall in progress) with the signal's reason. */
   signal?: AbortSignal;
 }
 
-/** The conn's interest: all readiness, edge-triggered, registered once. */
-export const CONN_INTEREST = {
-  readable: true,
-  writable: true,
-  readClosed: true,
-  trigger: "edge",
-} as const;
+// All readiness, edge-triggered, registered once.
+const CONN_INTEREST = { readable: true, writable: true, readClosed: true, trigger: "edge" } as const;
 
-const STREAM_CHUNK = 16 * 1024;
+// The chunk a default (non-BYOB) reader of `readable` gets, as Deno's 64 KiB.
+const STREAM_CHUNK = 64 * 1024;
 
-/** A connected socket: `read`, `write`, `closeWrite`, `close`, addresses and web streams. */
-export class Conn implements Disposable {
+/**
+ * A connected socket: `read`, `write`, `closeWrite`, `close`, addresses and
+ * web streams, as `Deno.Conn`.
+ *
+ * ```ts
+ * import { connect, listen } from "@libc/epoll";
+ *
+ * await using listener = listen({ hostname: "127.0.0.1", port: 0 });
+ * using client = await connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * using server = await listener.accept();
+ * await client.writeAll(new TextEncoder().encode("ping"));
+ * const buf = new Uint8Array(4);
+ * console.log(await server.read(buf), server.remoteAddr); // 4 { transport: "tcp", hostname: "127.0.0.1", port: … }
+ * ```
+ */
+export class Conn<A extends Addr = Addr> implements Disposable {
   /** The socket fd (owned by the Conn: closed by `close()`). */
   readonly fd: number;
   readonly #reactor: Reactor;
   readonly #reg: Registration;
   #closed = false;
-  #localAddr: SockAddr | null = null;
-  #remoteAddr: SockAddr | null = null;
+  #localAddr: A | null = null;
+  #remoteAddr: A | null;
   #readable: ReadableStream<Uint8Array<ArrayBuffer>> | null = null;
   #writable: WritableStream<Uint8Array> | null = null;
 
   /**
-   * Wraps a connected nonblocking `fd`, registering it with `reactor`.
-   * `remoteAddr` is the peer as accept4/connect knew it (else getpeername).
+   * Wraps a connected nonblocking `fd`, registering it with `reactor`; the
+   * Conn owns the fd from then on. `remoteAddr` is the peer as
+   * accept4/connect knew it (else getpeername, on first use).
    */
-  constructor(fd: number, reactor: Reactor, remoteAddr?: SockAddr) {
+  constructor(fd: number, reactor: Reactor, remoteAddr?: A) {
+    checkFd(fd);
+    if (!(reactor instanceof Reactor)) throw new TypeError("reactor must be a Reactor");
     this.fd = fd;
     this.#remoteAddr = remoteAddr ?? null;
     this.#reactor = reactor;
@@ -73,16 +80,22 @@ export class Conn implements Disposable {
     return this.#closed;
   }
 
-  /** The local address (getsockname, read once). */
-  get localAddr(): SockAddr {
-    this.#open();
-    return this.#localAddr ??= getsockname(this.fd, "tcp");
+  /** The local address (getsockname, read once; still readable after `close()`, as Deno's). */
+  get localAddr(): A {
+    if (this.#localAddr === null) {
+      this.#open();
+      this.#localAddr = sys.localAddress(this.fd) as A;
+    }
+    return this.#localAddr;
   }
 
-  /** The peer's address (as accepted or connected to; else getpeername, read once). */
-  get remoteAddr(): SockAddr {
-    this.#open();
-    return this.#remoteAddr ??= getpeername(this.fd, "tcp");
+  /** The peer's address (as accepted or connected to; else getpeername, read once; kept after `close()`). */
+  get remoteAddr(): A {
+    if (this.#remoteAddr === null) {
+      this.#open();
+      this.#remoteAddr = sys.peerAddress(this.fd) as A;
+    }
+    return this.#remoteAddr;
   }
 
   #open(): void {
@@ -91,24 +104,21 @@ export class Conn implements Disposable {
 
   /**
    * Reads into `p`: resolves with the count, or `null` at EOF (the peer
-   * closed or shut down writing). Throws `Deno.errors.ConnectionReset` and
-   * friends on errors, `BadResource` once closed.
+   * closed or shut down writing). Rejects with `Deno.errors.ConnectionReset`
+   * and friends on errors, `Interrupted` if the conn is closed while the read
+   * waits, `BadResource` once closed.
    */
   async read(p: Uint8Array, options?: IoOptions): Promise<number | null> {
+    checkBytes(p, "read");
+    checkIoOptions(options);
     if (p.byteLength === 0) return 0;
     for (;;) {
-      this.#open();
-      if (!this.#reactor.consumeBudget()) await this.#reactor.yield();
-      let n: number;
-      try {
-        n = read(this.fd, p);
-      } catch (err) {
-        throw toDenoError(err);
-      }
+      await this.#turn();
+      const n = sys.read(this.fd, p);
       if (n > 0) return n;
       if (n === 0) return null;
       this.#reg.clearReadable(); // saw EAGAIN: only a new edge makes it readable
-      await this.#reg.readable(options?.signal);
+      await this.#ready(this.#reg.readable(options?.signal));
     }
   }
 
@@ -117,97 +127,153 @@ export class Conn implements Disposable {
    * `p` is empty (a partial write, like `Deno.Conn.write`; see `writeAll`).
    */
   async write(p: Uint8Array, options?: IoOptions): Promise<number> {
+    checkBytes(p, "write");
+    checkIoOptions(options);
     if (p.byteLength === 0) return 0;
     for (;;) {
-      this.#open();
-      if (!this.#reactor.consumeBudget()) await this.#reactor.yield();
-      let n: number;
-      try {
-        n = send(this.fd, p, MSG_NOSIGNAL);
-      } catch (err) {
-        throw toDenoError(err);
-      }
+      await this.#turn();
+      const n = sys.send(this.fd, p);
       if (n !== WOULD_BLOCK) return n;
       this.#reg.clearWritable();
-      await this.#reg.writable(options?.signal);
+      await this.#ready(this.#reg.writable(options?.signal));
     }
   }
 
   /** Writes all of `p`, resuming partial writes on EPOLLOUT. */
   async writeAll(p: Uint8Array, options?: IoOptions): Promise<void> {
+    checkBytes(p, "writeAll");
     for (let done = 0; done < p.byteLength;) {
       done += await this.write(p.subarray(done), options);
     }
   }
 
-  /** Resolves when the socket is writable: room in the send buffer, or a nonblocking connect finished. */
-  waitWritable(signal?: AbortSignal): Promise<void> {
-    return this.#reg.writable(signal);
+  // Before each attempt: closed is BadResource; a task that used up its
+  // cooperative budget yields first, so one busy conn cannot hold the thread.
+  async #turn(): Promise<void> {
+    this.#open();
+    if (!this.#reactor.consumeBudget()) await this.#reactor.yield();
+    this.#open();
+  }
+
+  // A wait the conn's own close() ended is Interrupted, as in Deno.
+  async #ready(wait: Promise<void>): Promise<void> {
+    try {
+      await wait;
+    } catch (err) {
+      if (this.#closed && err instanceof Deno.errors.BadResource) throw interruptedError("the connection");
+      throw err;
+    }
+  }
+
+  /** Resolves when a nonblocking connect has finished (EPOLLOUT or an error): for `connect()`. */
+  connected(signal?: AbortSignal): Promise<void> {
+    return this.#ready(this.#reg.writable(signal));
   }
 
   /** Shuts down the writing side (the peer reads EOF); reading goes on. */
   closeWrite(): Promise<void> {
     try {
       this.#open();
-      shutdown(this.fd, SHUT_WR);
+      sys.call(() => shutdown(this.fd, SHUT_WR));
       return Promise.resolve();
     } catch (err) {
-      return Promise.reject(toDenoError(err));
+      return Promise.reject(err);
     }
   }
 
-  /** Sets TCP_NODELAY (default true): small writes go out at once. */
+  /** Sets TCP_NODELAY (default true): small writes go out at once. TCP only, as `Deno.TcpConn`. */
   setNoDelay(noDelay = true): void {
-    this.#open();
-    setsockopt(this.fd, IPPROTO_TCP, TCP_NODELAY, noDelay ? 1 : 0);
+    checkBoolean(noDelay, "noDelay");
+    this.#tcpOnly("setNoDelay");
+    sys.call(() => setsockopt(this.fd, IPPROTO_TCP, TCP_NODELAY, noDelay ? 1 : 0));
   }
 
-  /** Sets SO_KEEPALIVE (default true). */
+  /** Sets SO_KEEPALIVE (default true). TCP only, as `Deno.TcpConn`. */
   setKeepAlive(keepAlive = true): void {
-    this.#open();
-    setsockopt(this.fd, SOL_SOCKET, SO_KEEPALIVE, keepAlive ? 1 : 0);
+    checkBoolean(keepAlive, "keepAlive");
+    this.#tcpOnly("setKeepAlive");
+    sys.call(() => setsockopt(this.fd, SOL_SOCKET, SO_KEEPALIVE, keepAlive ? 1 : 0));
   }
 
-  /** Whether TCP_NODELAY is set. */
+  /** Whether TCP_NODELAY is set. TCP only. */
   get noDelay(): boolean {
-    this.#open();
-    return getsockopt(this.fd, IPPROTO_TCP, TCP_NODELAY) !== 0;
+    this.#tcpOnly("noDelay");
+    return sys.call(() => getsockopt(this.fd, IPPROTO_TCP, TCP_NODELAY)) !== 0;
   }
 
-  /** Chunks read from the conn; cancelling it closes the conn. */
+  #tcpOnly(what: string): void {
+    this.#open();
+    if (this.localAddr.transport !== "tcp") {
+      throw new Deno.errors.NotSupported(
+        `${what} applies to TCP connections, not ${this.localAddr.transport}`,
+      );
+    }
+  }
+
+  /**
+   * The conn as a byte stream (`type: "bytes"`: BYOB readers work), as
+   * `Deno.Conn.readable`: it closes the conn at EOF and on an error, and
+   * cancelling it closes the conn.
+   */
   get readable(): ReadableStream<Uint8Array<ArrayBuffer>> {
-    return this.#readable ??= new ReadableStream<Uint8Array<ArrayBuffer>>({
-      pull: async (controller) => {
-        const chunk = new Uint8Array(STREAM_CHUNK);
-        const n = await this.read(chunk);
-        if (n === null) {
-          controller.close();
-          return;
-        }
-        controller.enqueue(chunk.subarray(0, n));
-      },
+    return this.#readable ??= new ReadableStream({
+      type: "bytes",
+      autoAllocateChunkSize: STREAM_CHUNK,
+      pull: (controller) => this.#pull(controller),
       cancel: () => this.close(),
     });
   }
 
-  /** Writes every chunk in full; closing it shuts down writing, aborting it closes the conn. */
+  async #pull(controller: ReadableByteStreamController): Promise<void> {
+    const request = controller.byobRequest!; // autoAllocateChunkSize: there always is one
+    const view = request.view!;
+    let n: number | null;
+    try {
+      n = await this.read(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+    } catch (err) {
+      controller.error(err);
+      this.close();
+      return;
+    }
+    if (n === null) {
+      this.close();
+      controller.close();
+      request.respond(0);
+    } else {
+      request.respond(n);
+    }
+  }
+
+  /** Writes every chunk in full; closing or aborting it closes the conn, as `Deno.Conn.writable`. */
   get writable(): WritableStream<Uint8Array> {
     return this.#writable ??= new WritableStream<Uint8Array>({
       write: (chunk) => this.writeAll(chunk),
-      close: () => this.closeWrite(),
+      close: () => this.close(),
       abort: () => this.close(),
     });
   }
 
   /**
-   * Closes the socket; pending reads and writes reject with BadResource.
-   * Unlike `Deno.Conn.close`, a second call is harmless.
+   * Closes the socket; a pending `read` or `write` rejects with
+   * `Deno.errors.Interrupted`, later calls with `BadResource`. The addresses
+   * stay readable. Unlike `Deno.Conn.close`, a second call is harmless.
    */
   close(): void {
     if (this.#closed) return;
+    this.#keepAddresses();
     this.#closed = true;
     this.#reg.deregister(); // before close(): the fd number may be reused at once
-    close(this.fd);
+    sys.close(this.fd);
+  }
+
+  // Deno caches both addresses at creation; we read them lazily (a syscall
+  // per conn saved), so read what is missing before the fd goes. A socket
+  // the peer reset has no peer name any more: that one stays unknown.
+  #keepAddresses(): void {
+    try {
+      this.localAddr;
+      this.remoteAddr;
+    } catch { /* ENOTCONN after a reset: the getter throws later, as it would have */ }
   }
 
   /** Same as `close()`, for `using`. */

@@ -1,7 +1,8 @@
 /**
  * Maps libc errors to the `Deno.errors` classes that `Deno.Conn` and
  * `Deno.Listener` throw, so code can move between the two. The original
- * {@linkcode ErrnoError} stays available as `cause`.
+ * {@linkcode ErrnoError} stays available as `cause`. Every libc call of the
+ * net layer goes through `sys.ts`, which applies this mapping.
  *
  * @module
  */
@@ -10,6 +11,8 @@ import { ErrnoError } from "../ffi/mod.ts";
 
 type ErrorClass = new (message?: string, options?: ErrorOptions) => Error;
 
+// errno name -> the class Deno's own sockets throw for it (Rust's io::ErrorKind,
+// as Deno maps it). Names, not numbers: the numbers live in ffi/errno.ts.
 const classes: Record<string, ErrorClass> = {
   ECONNRESET: Deno.errors.ConnectionReset,
   EPIPE: Deno.errors.BrokenPipe,
@@ -22,11 +25,29 @@ const classes: Record<string, ErrorClass> = {
   EACCES: Deno.errors.PermissionDenied,
   EPERM: Deno.errors.PermissionDenied,
   ENOENT: Deno.errors.NotFound,
+  EEXIST: Deno.errors.AlreadyExists,
+  EBADF: Deno.errors.BadResource,
+  EINTR: Deno.errors.Interrupted,
+  EBUSY: Deno.errors.Busy,
   ENETUNREACH: Deno.errors.NetworkUnreachable,
+  ENETDOWN: Deno.errors.NetworkUnreachable,
   EHOSTUNREACH: Deno.errors.ConnectionRefused,
+  ENOTDIR: Deno.errors.NotADirectory,
+  EISDIR: Deno.errors.IsADirectory,
+  ELOOP: Deno.errors.FilesystemLoop,
+  EOPNOTSUPP: Deno.errors.NotSupported,
+  EAFNOSUPPORT: Deno.errors.NotSupported,
+  EPROTONOSUPPORT: Deno.errors.NotSupported,
+  ENOPROTOOPT: Deno.errors.NotSupported,
+  EINVAL: Deno.errors.InvalidData,
 };
 
-/** The Deno-shaped error for `err`: an ErrnoError becomes e.g. `Deno.errors.ConnectionReset`. */
+/**
+ * The Deno-shaped error for `err`: an ErrnoError becomes e.g.
+ * `Deno.errors.ConnectionReset` with the ErrnoError as `cause`. Errnos that
+ * Deno has no class for (EMFILE, ENOBUFS, ENOMEM: Deno throws a plain
+ * `Error` for those) stay the ErrnoError, which is an `Error` with `code`.
+ */
 export function toDenoError(err: unknown): unknown {
   if (!(err instanceof ErrnoError)) return err;
   const Class = classes[err.code];
@@ -36,4 +57,29 @@ export function toDenoError(err: unknown): unknown {
 /** The error for an operation on a closed conn or listener. */
 export function closedError(what: string): Deno.errors.BadResource {
   return new Deno.errors.BadResource(`${what} is closed`);
+}
+
+/** The error a call pending across `close()` settles with, as Deno's own. */
+export function interruptedError(what: string): Deno.errors.Interrupted {
+  return new Deno.errors.Interrupted(`${what} was closed while the operation was pending`);
+}
+
+/** Throws a TypeError unless `p` is a Uint8Array (what `read`/`write` take). */
+export function checkBytes(p: unknown, what: string): void {
+  if (!(p instanceof Uint8Array)) throw new TypeError(`${what} takes a Uint8Array`);
+}
+
+/** Throws a TypeError unless `options` is undefined or `{ signal?: AbortSignal }`. */
+export function checkIoOptions(options: unknown): void {
+  if (options === undefined) return;
+  if (options === null || typeof options !== "object") throw new TypeError("options must be an object");
+  const signal = (options as { signal?: unknown }).signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError("options.signal must be an AbortSignal");
+  }
+}
+
+/** Throws a TypeError unless `value` is a boolean (no silent truthiness). */
+export function checkBoolean(value: unknown, name: string): void {
+  if (typeof value !== "boolean") throw new TypeError(`${name} must be a boolean, got ${typeof value}`);
 }

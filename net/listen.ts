@@ -10,95 +10,139 @@ import {
   bind,
   connect as connectSocket,
   decodeSockAddr,
-  ErrnoError,
-  getsockopt,
   listen as listenSocket,
   setsockopt,
-  SO_ERROR,
   SO_REUSEADDR,
   SO_REUSEPORT,
   SOL_SOCKET,
 } from "../ffi/mod.ts";
-import { defaultReactor, type Reactor } from "../reactor/mod.ts";
+import { defaultReactor, Reactor } from "../reactor/mod.ts";
+import type { Addr, NetAddr, UnixAddr } from "./addr.ts";
 import { Conn } from "./conn.ts";
-import { toDenoError } from "./errors.ts";
+import { checkBoolean, toDenoError } from "./errors.ts";
 import { Listener } from "./listener.ts";
-import { endpoint, orClose, streamSocket, type TcpOptions, type UnixOptions } from "./socket.ts";
-
-/** Options for {@linkcode listen}. */
-export type ListenOptions = (TcpOptions & TcpListenExtras | UnixOptions) & CommonOptions;
-
-/** TCP-only listen options. */
-export interface TcpListenExtras {
-  /** SO_REUSEPORT: several listeners (say, one per Worker) share the port; the kernel spreads connections. */
-  reusePort?: boolean;
-}
+import * as sys from "./sys.ts";
+import { endpoint, orClose, streamSocket, type TcpOptions, type UnixOptions, withAddress } from "./socket.ts";
 
 /** Options every call takes. */
 export interface CommonOptions {
-  /** The pending-connection queue length (default 4096, the kernel caps it at somaxconn). */
-  backlog?: number;
   /** The reactor to register with (default: {@linkcode defaultReactor}). */
   reactor?: Reactor;
 }
 
+/** Options for {@linkcode listen} on TCP. */
+export interface TcpListenOptions extends TcpOptions, CommonOptions {
+  /** SO_REUSEPORT: several listeners (processes, Workers) share the port; the kernel spreads connections. */
+  reusePort?: boolean;
+  /** The pending-connection queue length (default 4096; the kernel caps it at somaxconn). */
+  backlog?: number;
+}
+
+/** Options for {@linkcode listen} on a Unix socket. */
+export interface UnixListenOptions extends UnixOptions, CommonOptions {
+  /** The pending-connection queue length (default 4096; the kernel caps it at somaxconn). */
+  backlog?: number;
+}
+
+/** Options for {@linkcode listen}. */
+export type ListenOptions = TcpListenOptions | UnixListenOptions;
+
 /**
  * Listens on TCP (`{ hostname = "0.0.0.0", port }`) or a Unix socket
- * (`{ transport: "unix", path }`). SO_REUSEADDR is always set, as Deno and Go
- * do.
+ * (`{ transport: "unix", path }`). SO_REUSEADDR is always set on TCP, as
+ * Deno and Go do. Errors name the address: `AddrInUse: bind: Address already
+ * in use [EADDRINUSE] (127.0.0.1:8080)`.
  *
  * ```ts
  * import { listen } from "@libc/epoll";
- * await using listener = listen({ hostname: "127.0.0.1", port: 0 });
- * console.log(listener.addr);
+ *
+ * using tcp = listen({ hostname: "127.0.0.1", port: 0 });
+ * console.log(tcp.addr.port); // the port the kernel picked
+ * using unix = listen({ transport: "unix", path: `/tmp/epoll-doc-${Deno.pid}.sock` });
+ * console.log(unix.addr.path); // the socket file is removed again on close
  * ```
  */
+export function listen(options: TcpListenOptions): Listener<NetAddr>;
+export function listen(options: UnixListenOptions): Listener<UnixAddr>;
+export function listen(options: ListenOptions): Listener;
 export function listen(options: ListenOptions): Listener {
   const ep = endpoint(options, "0.0.0.0");
-  const reactor = options.reactor ?? defaultReactor();
+  const reactor = reactorOf(options);
+  const backlog = options.backlog ?? 4096;
+  const reusePort = (options as TcpListenOptions).reusePort ?? false;
+  checkBoolean(reusePort, "reusePort");
   const fd = streamSocket(ep);
-  orClose(fd, () => {
+  orClose(fd, ep, () => {
     if (ep.transport === "tcp") {
       setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
-      if ((options as TcpListenExtras).reusePort) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, 1);
+      if (reusePort) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, 1);
     }
     bind(fd, ep.addr);
-    listenSocket(fd, options.backlog ?? 4096);
+    listenSocket(fd, backlog);
   });
-  return orClose(fd, () => new Listener(fd, reactor));
+  return orClose(fd, ep, () => new Listener(fd, reactor));
+}
+
+// The reactor to register with: a real Reactor (a forged object would fail
+// deep inside with V8's message), else the shared one.
+function reactorOf(options: CommonOptions): Reactor {
+  const reactor = options.reactor ?? defaultReactor();
+  if (!(reactor instanceof Reactor)) throw new TypeError("reactor must be a Reactor");
+  return reactor;
 }
 
 /** Options for {@linkcode connect}. */
-export type ConnectOptions = (TcpOptions | UnixOptions) & Omit<CommonOptions, "backlog"> & {
+export type ConnectOptions = TcpConnectOptions | UnixConnectOptions;
+
+/** Options for {@linkcode connect} over TCP. */
+export interface TcpConnectOptions extends TcpOptions, CommonOptions {
   /** Abandons the connect (closing the socket) with the signal's reason. */
   signal?: AbortSignal;
-};
+}
+
+/** Options for {@linkcode connect} to a Unix socket. */
+export interface UnixConnectOptions extends UnixOptions, CommonOptions {
+  /** Abandons the connect (closing the socket) with the signal's reason. */
+  signal?: AbortSignal;
+}
 
 /**
  * Connects to TCP (`{ hostname = "127.0.0.1", port }`) or a Unix socket.
- * Rejects with `Deno.errors.ConnectionRefused` and the like.
+ * Rejects with `Deno.errors.ConnectionRefused` and the like, naming the
+ * address.
+ *
+ * ```ts
+ * import { connect } from "@libc/epoll";
+ *
+ * using server = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * using conn = await connect({ hostname: "127.0.0.1", port: server.addr.port });
+ * console.log(conn.remoteAddr.port === server.addr.port); // true
+ * ```
  */
+export function connect(options: TcpConnectOptions): Promise<Conn<NetAddr>>;
+export function connect(options: UnixConnectOptions): Promise<Conn<UnixAddr>>;
+export function connect(options: ConnectOptions): Promise<Conn>;
 export async function connect(options: ConnectOptions): Promise<Conn> {
   const ep = endpoint(options, "127.0.0.1");
-  const reactor = options.reactor ?? defaultReactor();
-  options.signal?.throwIfAborted();
+  const reactor = reactorOf(options);
+  const signal = options.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError("signal must be an AbortSignal");
+  }
+  signal?.throwIfAborted();
   const fd = streamSocket(ep);
-  const connected = orClose(fd, () => connectSocket(fd, ep.addr));
-  const conn = orClose(fd, () => new Conn(fd, reactor, decodeSockAddr(ep.addr.bytes, ep.addr.length)));
+  const connected = orClose(fd, ep, () => connectSocket(fd, ep.addr));
+  const peer = decodeSockAddr(ep.addr.bytes, ep.addr.length) as Addr;
+  const conn = orClose(fd, ep, () => new Conn(fd, reactor, peer));
   if (connected) return conn;
   try {
-    await finishConnect(conn, options.signal);
+    // A nonblocking connect completes with EPOLLOUT (or EPOLLERR); SO_ERROR tells which.
+    await conn.connected(signal);
+    const err = sys.connectError(conn.fd);
+    if (err !== null) throw toDenoError(withAddress(err, ep));
   } catch (err) {
     conn.close();
     throw err;
   }
   return conn;
-}
-
-// A nonblocking connect completes with EPOLLOUT (or EPOLLERR); SO_ERROR
-// tells which.
-async function finishConnect(conn: Conn, signal?: AbortSignal): Promise<void> {
-  await conn.waitWritable(signal);
-  const errno = getsockopt(conn.fd, SOL_SOCKET, SO_ERROR);
-  if (errno !== 0) throw toDenoError(new ErrnoError("connect", errno));
 }

@@ -7,35 +7,19 @@
  * @module
  */
 
-import {
-  accept4,
-  close,
-  EFD_CLOEXEC,
-  ErrnoError,
-  eventfd,
-  getsockname,
-  SOCK_CLOEXEC,
-  SOCK_NONBLOCK,
-  type SockAddr,
-  SockAddrBuffer,
-  WOULD_BLOCK,
-} from "../ffi/mod.ts";
-import type { Reactor, Registration } from "../reactor/mod.ts";
+import { checkFd, EFD_CLOEXEC, eventfd, SockAddrBuffer, WOULD_BLOCK } from "../ffi/mod.ts";
+import { Reactor, type Registration } from "../reactor/mod.ts";
+import type { Addr } from "./addr.ts";
 import { Conn, type IoOptions } from "./conn.ts";
-import { closedError, toDenoError } from "./errors.ts";
-
-const ACCEPT_FLAGS = SOCK_NONBLOCK | SOCK_CLOEXEC;
-const EMFILE = 24;
-const ENFILE = 23;
-// accept4 can fail for a connection that died in the queue; the next one is fine.
-const RETRY_ERRNOS = new Set([103, /* ECONNABORTED */ 71, /* EPROTO */ 1 /* EPERM: firewall */]);
-const RETRY = -2;
-const BACKOFF = -3;
+import { checkIoOptions } from "./errors.ts";
+import * as sys from "./sys.ts";
 
 // libuv's EMFILE trick: one fd kept in reserve. When accept4 fails for want
 // of fds, release it, accept the pending connections and close them at once
 // (the clients see a clean close instead of hanging in the backlog), then take
-// the reserve again. Without it a level-ready listener would spin.
+// the reserve again. Without it a level-ready listener would spin. Another
+// thread (a Worker) may take the freed number first: then the retake fails,
+// and the next exhaustion backs off instead.
 let reserve = -1;
 
 function takeReserve(): void {
@@ -48,39 +32,54 @@ function takeReserve(): void {
 
 function shedPending(fd: number): number {
   if (reserve >= 0) {
-    close(reserve);
+    sys.close(reserve);
     reserve = -1;
   }
   let shed = 0;
   for (;;) {
-    let conn: number;
-    try {
-      conn = accept4(fd, ACCEPT_FLAGS);
-    } catch {
-      break; // still no fd (another thread took it): the backlog keeps them
-    }
-    if (conn === WOULD_BLOCK) break;
-    close(conn);
+    const conn = sys.accept(fd);
+    if (conn === sys.ACCEPT_RETRY) continue;
+    if (conn < 0) break; // WOULD_BLOCK, or still no fd: the backlog keeps them
+    sys.close(conn);
     shed++;
   }
   takeReserve();
   return shed;
 }
 
-/** A listening socket; iterate it or call `accept()`. */
-export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
+/**
+ * A listening socket; iterate it or call `accept()`. Breaking out of
+ * `for await` closes it, as Deno's does.
+ *
+ * ```ts
+ * import { connect, listen } from "@libc/epoll";
+ *
+ * using listener = listen({ hostname: "127.0.0.1", port: 0 });
+ * const client = await connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * for await (const conn of listener) {
+ *   console.log("accepted", conn.remoteAddr);
+ *   conn.close();
+ *   break; // closes the listener
+ * }
+ * client.close();
+ * ```
+ */
+export class Listener<A extends Addr = Addr> implements AsyncIterable<Conn<A>>, Disposable, AsyncDisposable {
   /** The listening fd (owned: closed by `close()`). */
   readonly fd: number;
   readonly #reactor: Reactor;
   readonly #reg: Registration;
-  #addr: SockAddr | null = null;
+  readonly #addr: A;
+  readonly #peer = new SockAddrBuffer();
   #closed = false;
   #shed = 0;
-  readonly #peer = new SockAddrBuffer();
   #delay = 0;
 
-  /** Wraps a bound, listening, nonblocking `fd`, registering it with `reactor`. */
+  /** Wraps a bound, listening, nonblocking `fd`, registering it with `reactor`; the Listener owns it. */
   constructor(fd: number, reactor: Reactor) {
+    checkFd(fd);
+    if (!(reactor instanceof Reactor)) throw new TypeError("reactor must be a Reactor");
+    this.#addr = sys.localAddress(fd) as A; // read now: still readable after close(), as Deno's
     this.fd = fd;
     this.#reactor = reactor;
     this.#reg = reactor.register(fd, { readable: true, trigger: "edge" });
@@ -88,9 +87,8 @@ export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
   }
 
   /** The bound address (the real port when listening on port 0). */
-  get addr(): SockAddr {
-    if (this.#closed) throw closedError("the listener");
-    return this.#addr ??= getsockname(this.fd, "tcp");
+  get addr(): A {
+    return this.#addr;
   }
 
   /** Connections closed unserved because the process ran out of fds (EMFILE/ENFILE). */
@@ -103,25 +101,33 @@ export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
     return this.#closed;
   }
 
-  /** The next connection. Rejects with BadResource once the listener is closed. */
-  async accept(options?: IoOptions): Promise<Conn> {
+  /** The next connection. Rejects with BadResource once the listener is closed (also while waiting). */
+  async accept(options?: IoOptions): Promise<Conn<A>> {
+    checkIoOptions(options);
     for (;;) {
-      if (this.#closed) throw closedError("the listener");
+      this.#open();
       if (!this.#reactor.consumeBudget()) await this.#reactor.yield();
-      const fd = this.#tryAccept();
+      this.#open();
+      const fd = sys.accept(this.fd, this.#peer);
       if (fd >= 0) {
         this.#delay = 0;
         return this.#wrap(fd);
       }
       if (fd === WOULD_BLOCK) {
         this.#reg.clearReadable();
-        await this.#reg.readable(options?.signal);
-      } else if (fd === BACKOFF) {
-        await this.#backoff();
-      } else {
-        this.#delay = 0;
+        await this.#reg.readable(options?.signal).catch((err) => {
+          throw this.#closed ? closedListener() : err;
+        });
+      } else if (fd === sys.ACCEPT_EXHAUSTED) {
+        const shed = shedPending(this.fd);
+        this.#shed += shed;
+        if (shed === 0) await this.#backoff();
       }
     }
+  }
+
+  #open(): void {
+    if (this.#closed) throw closedListener();
   }
 
   // Out of fds with no reserve to shed with: wait (5 ms, doubling to 1 s, as
@@ -132,40 +138,30 @@ export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
     return new Promise((resolve) => setTimeout(resolve, this.#delay));
   }
 
-  /** One accept4: an fd, WOULD_BLOCK, RETRY to go round again, or BACKOFF. */
-  #tryAccept(): number {
+  #wrap(fd: number): Conn<A> {
     try {
-      return accept4(this.fd, ACCEPT_FLAGS, this.#peer);
+      return new Conn(fd, this.#reactor, this.#peer.decode("tcp") as A);
     } catch (err) {
-      if (!(err instanceof ErrnoError)) throw err;
-      if (RETRY_ERRNOS.has(err.errno)) return RETRY;
-      if (err.errno === EMFILE || err.errno === ENFILE) {
-        const shed = shedPending(this.fd);
-        this.#shed += shed;
-        return shed > 0 ? RETRY : BACKOFF;
-      }
-      throw toDenoError(err);
-    }
-  }
-
-  #wrap(fd: number): Conn {
-    try {
-      return new Conn(fd, this.#reactor, this.#peer.decode("tcp"));
-    } catch (err) {
-      close(fd); // e.g. the reactor closed meanwhile
+      sys.close(fd); // e.g. the reactor closed meanwhile
       throw err;
     }
   }
 
-  /** Yields connections until the listener is closed. */
-  async *[Symbol.asyncIterator](): AsyncIterableIterator<Conn> {
-    for (;;) {
-      try {
-        yield await this.accept();
-      } catch (err) {
-        if (this.#closed && err instanceof Deno.errors.BadResource) return;
-        throw err;
+  /** Yields connections until the listener is closed; `break` (the iterator's `return()`) closes it. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<Conn<A>, void, undefined> {
+    try {
+      for (;;) {
+        let conn: Conn<A>;
+        try {
+          conn = await this.accept();
+        } catch (err) {
+          if (this.#closed && err instanceof Deno.errors.BadResource) return;
+          throw err;
+        }
+        yield conn;
       }
+    } finally {
+      this.close();
     }
   }
 
@@ -184,7 +180,12 @@ export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
     if (this.#closed) return;
     this.#closed = true;
     this.#reg.deregister();
-    close(this.fd);
+    sys.close(this.fd);
+  }
+
+  /** Same as `close()`, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
   }
 
   /** Same as `close()`, for `await using`. */
@@ -192,4 +193,8 @@ export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
     this.close();
     return Promise.resolve();
   }
+}
+
+function closedListener(): Deno.errors.BadResource {
+  return new Deno.errors.BadResource("the listener is closed");
 }

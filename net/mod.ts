@@ -6,7 +6,8 @@
  * @module
  */
 
-export { Conn, CONN_INTEREST, type IoOptions } from "./conn.ts";
+export type { Addr, NetAddr, UnixAddr } from "./addr.ts";
+export { Conn, type IoOptions } from "./conn.ts";
 export { Listener } from "./listener.ts";
 export {
   type CommonOptions,
@@ -14,7 +15,9 @@ export {
   type ConnectOptions,
   listen,
   type ListenOptions,
-  type TcpListenExtras,
+  type TcpConnectOptions,
+  type TcpListenOptions,
+  type UnixConnectOptions,
+  type UnixListenOptions,
 } from "./listen.ts";
-export type { Endpoint, TcpOptions, UnixOptions } from "./socket.ts";
-export { closedError, toDenoError } from "./errors.ts";
+export type { TcpOptions, UnixOptions } from "./socket.ts";

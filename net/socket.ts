@@ -1,21 +1,23 @@
 /**
  * Socket plumbing shared by `listen()` and `connect()`: turning Deno-style
- * options into an encoded address and a nonblocking, close-on-exec socket.
+ * options into an encoded address and a nonblocking, close-on-exec socket,
+ * and naming that address in errors.
  *
  * @module
  */
 
 import {
-  close,
   type EncodedAddr,
   encodeIp,
   encodeUnix,
+  ErrnoError,
   SOCK_CLOEXEC,
   SOCK_NONBLOCK,
   SOCK_STREAM,
   socket,
 } from "../ffi/mod.ts";
 import { toDenoError } from "./errors.ts";
+import * as sys from "./sys.ts";
 
 /** A TCP endpoint, as in `Deno.listen` / `Deno.connect`. */
 export interface TcpOptions {
@@ -41,33 +43,66 @@ export interface Endpoint {
   addr: EncodedAddr;
   /** `"tcp"` or `"unix"`. */
   transport: "tcp" | "unix";
+  /** The address as the caller gave it (`"127.0.0.1:80"`, `"[::1]:80"`, a path), for error messages. */
+  label: string;
 }
 
-/** Encodes `options` (default hostname: `defaultHost`). */
-export function endpoint(options: TcpOptions | UnixOptions, defaultHost: string): Endpoint {
-  if (options === null || typeof options !== "object") throw new TypeError("options must be an object");
-  if (options.transport === "unix") return { addr: encodeUnix(options.path), transport: "unix" };
-  if (options.transport !== undefined && options.transport !== "tcp") {
-    throw new TypeError(`unsupported transport "${(options as { transport: string }).transport}"`);
+/** Checks that `options` is a plain options object (not null, not a primitive). */
+export function checkOptions(options: unknown): void {
+  if (options === null || typeof options !== "object") {
+    throw new TypeError(`options must be an object, got ${options === null ? "null" : typeof options}`);
   }
-  return { addr: encodeIp(options.hostname ?? defaultHost, options.port), transport: "tcp" };
+}
+
+/**
+ * Encodes `options` (default hostname: `defaultHost`). A hostname or path
+ * must be a string: `null` is a TypeError, not the wildcard or `./null`.
+ */
+export function endpoint(options: TcpOptions | UnixOptions, defaultHost: string): Endpoint {
+  checkOptions(options);
+  if (options.transport === "unix") {
+    if (typeof options.path !== "string") {
+      throw new TypeError(`path must be a string, got ${describe(options.path)}`);
+    }
+    return { addr: encodeUnix(options.path), transport: "unix", label: options.path };
+  }
+  if (options.transport !== undefined && options.transport !== "tcp") {
+    throw new TypeError(`unsupported transport ${describe((options as { transport: unknown }).transport)}`);
+  }
+  const hostname = options.hostname ?? defaultHost;
+  if (options.hostname === null || typeof hostname !== "string") {
+    throw new TypeError(`hostname must be a string, got ${describe(options.hostname)}`);
+  }
+  const addr = encodeIp(hostname, options.port);
+  const host = hostname.includes(":") && !hostname.startsWith("[") ? `[${hostname}]` : hostname;
+  return { addr, transport: "tcp", label: `${host}:${options.port}` };
+}
+
+function describe(value: unknown): string {
+  return typeof value === "string" ? `"${value}"` : value === null ? "null" : typeof value;
 }
 
 /** A new nonblocking, close-on-exec stream socket for `ep`'s family. */
 export function streamSocket(ep: Endpoint): number {
-  try {
-    return socket(ep.addr.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC);
-  } catch (err) {
-    throw toDenoError(err);
-  }
+  return sys.call(() => socket(ep.addr.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC));
 }
 
-/** Runs `setup(fd)`; on any error closes `fd` and rethrows it as a Deno error. */
-export function orClose<T>(fd: number, setup: (fd: number) => T): T {
+/**
+ * Runs `setup(fd)`; on any error closes `fd` and rethrows it as a Deno error,
+ * naming `ep`'s address when the error is libc's (`AddrInUse: bind: Address
+ * already in use [EADDRINUSE] (127.0.0.1:8080)`).
+ */
+export function orClose<T>(fd: number, ep: Endpoint, setup: (fd: number) => T): T {
   try {
     return setup(fd);
   } catch (err) {
-    close(fd);
-    throw toDenoError(err);
+    sys.close(fd);
+    throw toDenoError(withAddress(err, ep));
   }
+}
+
+/** `err` with the endpoint's address in its message, when it is an ErrnoError without one. */
+export function withAddress(err: unknown, ep: Endpoint): unknown {
+  if (!(err instanceof ErrnoError) || err.message.endsWith(`(${ep.label})`)) return err;
+  return new ErrnoError(err.syscall, err.errno, ep.label);
 }
