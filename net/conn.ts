@@ -22,6 +22,7 @@ import { Reactor, type Registration } from "../reactor/mod.ts";
 import type { Addr } from "./addr.ts";
 import { checkBoolean, checkBytes, checkIoOptions, closedError, interruptedError } from "./errors.ts";
 import * as sys from "./sys.ts";
+import { checkIdleMs, ConnTimers, type Direction, toMonotonic, wheelOf } from "./deadlines.ts";
 
 /** Options for one `read`, `write` or `accept`. */
 export interface IoOptions {
@@ -56,6 +57,8 @@ export class Conn<A extends Addr = Addr> implements Disposable {
   readonly #reactor: Reactor;
   readonly #reg: Registration;
   #closed = false;
+  #closeReason: Error | null = null; // what pending calls reject with when a timeout closed the conn
+  #timers: ConnTimers | null = null; // made when a deadline or idle limit is first set
   #localAddr: A | null = null;
   #remoteAddr: A | null;
   #readable: ReadableStream<Uint8Array<ArrayBuffer>> | null = null;
@@ -113,12 +116,15 @@ export class Conn<A extends Addr = Addr> implements Disposable {
     checkIoOptions(options);
     if (p.byteLength === 0) return 0;
     for (;;) {
-      await this.#turn();
+      await this.#turn("read");
       const n = sys.read(this.fd, p);
-      if (n > 0) return n;
+      if (n > 0) {
+        this.#timers?.touch();
+        return n;
+      }
       if (n === 0) return null;
       this.#reg.clearReadable(); // saw EAGAIN: only a new edge makes it readable
-      await this.#ready(this.#reg.readable(options?.signal));
+      await this.#ready(this.#reg.readable(this.#signal("read", options?.signal)));
     }
   }
 
@@ -131,11 +137,14 @@ export class Conn<A extends Addr = Addr> implements Disposable {
     checkIoOptions(options);
     if (p.byteLength === 0) return 0;
     for (;;) {
-      await this.#turn();
+      await this.#turn("write");
       const n = sys.send(this.fd, p);
-      if (n !== WOULD_BLOCK) return n;
+      if (n !== WOULD_BLOCK) {
+        this.#timers?.touch();
+        return n;
+      }
       this.#reg.clearWritable();
-      await this.#ready(this.#reg.writable(options?.signal));
+      await this.#ready(this.#reg.writable(this.#signal("write", options?.signal)));
     }
   }
 
@@ -147,22 +156,98 @@ export class Conn<A extends Addr = Addr> implements Disposable {
     }
   }
 
-  // Before each attempt: closed is BadResource; a task that used up its
-  // cooperative budget yields first, so one busy conn cannot hold the thread.
-  async #turn(): Promise<void> {
+  // Before each attempt: closed is BadResource, a passed deadline TimedOut;
+  // a task that used up its cooperative budget yields first, so one busy conn
+  // cannot hold the thread.
+  async #turn(direction: Direction): Promise<void> {
     this.#open();
     if (!this.#reactor.consumeBudget()) await this.#reactor.yield();
     this.#open();
+    this.#timers?.check(direction);
   }
 
-  // A wait the conn's own close() ended is Interrupted, as in Deno.
+  #signal(direction: Direction, caller: AbortSignal | undefined): AbortSignal | undefined {
+    return this.#timers === null ? caller : this.#timers.signal(direction, caller);
+  }
+
+  // A wait the conn's own close() ended is Interrupted, as in Deno (or
+  // TimedOut, when the idle limit closed it).
   async #ready(wait: Promise<void>): Promise<void> {
     try {
       await wait;
     } catch (err) {
-      if (this.#closed && err instanceof Deno.errors.BadResource) throw interruptedError("the connection");
+      if (this.#closed && err instanceof Deno.errors.BadResource) {
+        throw this.#closeReason ?? interruptedError("the connection");
+      }
       throw err;
     }
+  }
+
+  /**
+   * Sets the read and write deadlines at once, as Go's `SetDeadline`: see
+   * {@linkcode Conn.setReadDeadline}.
+   */
+  setDeadline(t: Date | number | null): void {
+    const at = toMonotonic(t);
+    this.#open();
+    this.#timersOf().setDeadline("read", at);
+    this.#timers!.setDeadline("write", at);
+  }
+
+  /**
+   * Go's `SetReadDeadline`: `t` is a `Date` or epoch milliseconds
+   * (`Date.now() + 5000`), `null` to clear. Past it, pending and future
+   * reads reject with `Deno.errors.TimedOut` (even if data is waiting);
+   * moving the deadline makes the conn usable again. Moving it costs a field
+   * write (no syscall, no timer), so resetting it before every read is fine.
+   *
+   * ```ts
+   * import { connect, listen } from "@libc/epoll";
+   *
+   * await using listener = listen({ hostname: "127.0.0.1", port: 0 });
+   * using conn = await connect({ hostname: "127.0.0.1", port: listener.addr.port });
+   * conn.setReadDeadline(Date.now() + 20); // the server never writes
+   * try {
+   *   await conn.read(new Uint8Array(16));
+   * } catch (err) {
+   *   console.log(err instanceof Deno.errors.TimedOut); // true
+   * }
+   * ```
+   */
+  setReadDeadline(t: Date | number | null): void {
+    const at = toMonotonic(t);
+    this.#open();
+    this.#timersOf().setDeadline("read", at);
+  }
+
+  /** Go's `SetWriteDeadline`: as {@linkcode Conn.setReadDeadline}, for writes. */
+  setWriteDeadline(t: Date | number | null): void {
+    const at = toMonotonic(t);
+    this.#open();
+    this.#timersOf().setDeadline("write", at);
+  }
+
+  /**
+   * Closes the conn when no byte has been read or written for `ms`
+   * milliseconds (0 turns it off); pending calls then reject with
+   * `Deno.errors.TimedOut`. Each transfer restarts the clock for the cost of
+   * one field write.
+   */
+  setIdleTimeout(ms: number): void {
+    checkIdleMs(ms);
+    this.#open();
+    if (ms === 0 && this.#timers === null) return;
+    this.#timersOf().setIdle(ms);
+  }
+
+  #timersOf(): ConnTimers {
+    return this.#timers ??= new ConnTimers((reason) => this.#closeWith(reason), wheelOf(this.#reactor));
+  }
+
+  #closeWith(reason: Error): void {
+    if (this.#closed) return;
+    this.#closeReason = reason;
+    this.close();
   }
 
   /** Resolves when a nonblocking connect has finished (EPOLLOUT or an error): for `connect()`. */
@@ -262,6 +347,7 @@ export class Conn<A extends Addr = Addr> implements Disposable {
     if (this.#closed) return;
     this.#keepAddresses();
     this.#closed = true;
+    this.#timers?.stop();
     this.#reg.deregister(); // before close(): the fd number may be reused at once
     sys.close(this.fd);
   }

@@ -22,6 +22,7 @@ import { Conn } from "./conn.ts";
 import { checkBoolean, toDenoError } from "./errors.ts";
 import { Listener } from "./listener.ts";
 import * as sys from "./sys.ts";
+import { checkIdleMs } from "./deadlines.ts";
 import { endpoint, orClose, streamSocket, type TcpOptions, type UnixOptions, withAddress } from "./socket.ts";
 
 /** Options every call takes. */
@@ -36,12 +37,16 @@ export interface TcpListenOptions extends TcpOptions, CommonOptions {
   reusePort?: boolean;
   /** The pending-connection queue length (default 4096; the kernel caps it at somaxconn). */
   backlog?: number;
+  /** Gives every accepted conn this idle timeout in ms (see `Conn.setIdleTimeout`; default 0: off). */
+  idleTimeout?: number;
 }
 
 /** Options for {@linkcode listen} on a Unix socket. */
 export interface UnixListenOptions extends UnixOptions, CommonOptions {
   /** The pending-connection queue length (default 4096; the kernel caps it at somaxconn). */
   backlog?: number;
+  /** Gives every accepted conn this idle timeout in ms (see `Conn.setIdleTimeout`; default 0: off). */
+  idleTimeout?: number;
 }
 
 /** Options for {@linkcode listen}. */
@@ -71,6 +76,8 @@ export function listen(options: ListenOptions): Listener {
   const backlog = options.backlog ?? 4096;
   const reusePort = (options as TcpListenOptions).reusePort ?? false;
   checkBoolean(reusePort, "reusePort");
+  const idleTimeout = options.idleTimeout ?? 0;
+  checkIdleMs(idleTimeout);
   const fd = streamSocket(ep);
   orClose(fd, ep, () => {
     if (ep.transport === "tcp") {
@@ -80,7 +87,7 @@ export function listen(options: ListenOptions): Listener {
     bind(fd, ep.addr);
     listenSocket(fd, backlog);
   });
-  return orClose(fd, ep, () => new Listener(fd, reactor));
+  return orClose(fd, ep, () => new Listener(fd, reactor, { idleTimeout }));
 }
 
 // The reactor to register with: a real Reactor (a forged object would fail
@@ -98,12 +105,16 @@ export type ConnectOptions = TcpConnectOptions | UnixConnectOptions;
 export interface TcpConnectOptions extends TcpOptions, CommonOptions {
   /** Abandons the connect (closing the socket) with the signal's reason. */
   signal?: AbortSignal;
+  /** Gives up after this many ms with `Deno.errors.TimedOut` (the seed's 1–3 s; default: the kernel's, ~2 min). */
+  timeout?: number;
 }
 
 /** Options for {@linkcode connect} to a Unix socket. */
 export interface UnixConnectOptions extends UnixOptions, CommonOptions {
   /** Abandons the connect (closing the socket) with the signal's reason. */
   signal?: AbortSignal;
+  /** Gives up after this many ms with `Deno.errors.TimedOut`. */
+  timeout?: number;
 }
 
 /**
@@ -129,20 +140,32 @@ export async function connect(options: ConnectOptions): Promise<Conn> {
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError("signal must be an AbortSignal");
   }
+  const timeout = options.timeout;
+  if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 0 || timeout > 2 ** 31 - 1)) {
+    throw new RangeError(`timeout must be an integer in [0, 2^31) ms, got ${timeout}`);
+  }
   signal?.throwIfAborted();
   const fd = streamSocket(ep);
   const connected = orClose(fd, ep, () => connectSocket(fd, ep.addr));
   const peer = decodeSockAddr(ep.addr.bytes, ep.addr.length) as Addr;
   const conn = orClose(fd, ep, () => new Conn(fd, reactor, peer));
   if (connected) return conn;
+  const bound = timeout === undefined ? null : new AbortController();
+  const timer = bound === null ? null : reactor.setTimer(timeout!, () => {
+    bound.abort(new Deno.errors.TimedOut(`connect to ${ep.label} timed out after ${timeout} ms`));
+  });
   try {
     // A nonblocking connect completes with EPOLLOUT (or EPOLLERR); SO_ERROR tells which.
-    await conn.connected(signal);
+    await conn.connected(
+      bound === null ? signal : signal === undefined ? bound.signal : AbortSignal.any([bound.signal, signal]),
+    );
     const err = sys.connectError(conn.fd);
     if (err !== null) throw toDenoError(withAddress(err, ep));
   } catch (err) {
     conn.close();
     throw err;
+  } finally {
+    if (timer !== null) reactor.clearTimer(timer);
   }
   return conn;
 }

@@ -13,6 +13,7 @@ import type { Addr } from "./addr.ts";
 import { Conn, type IoOptions } from "./conn.ts";
 import { checkIoOptions } from "./errors.ts";
 import * as sys from "./sys.ts";
+import { checkIdleMs } from "./deadlines.ts";
 
 // libuv's EMFILE trick: one fd kept in reserve. When accept4 fails for want
 // of fds, release it, accept the pending connections and close them at once
@@ -71,14 +72,21 @@ export class Listener<A extends Addr = Addr> implements AsyncIterable<Conn<A>>, 
   readonly #reg: Registration;
   readonly #addr: A;
   readonly #peer = new SockAddrBuffer();
+  readonly #idleTimeout: number;
   #closed = false;
   #shed = 0;
   #delay = 0;
 
-  /** Wraps a bound, listening, nonblocking `fd`, registering it with `reactor`; the Listener owns it. */
-  constructor(fd: number, reactor: Reactor) {
+  /**
+   * Wraps a bound, listening, nonblocking `fd`, registering it with
+   * `reactor`; the Listener owns it. `idleTimeout` (ms, 0: off) is given to
+   * every accepted conn.
+   */
+  constructor(fd: number, reactor: Reactor, options: { idleTimeout?: number } = {}) {
     checkFd(fd);
     if (!(reactor instanceof Reactor)) throw new TypeError("reactor must be a Reactor");
+    this.#idleTimeout = options.idleTimeout ?? 0;
+    checkIdleMs(this.#idleTimeout);
     this.#addr = sys.localAddress(fd) as A; // read now: still readable after close(), as Deno's
     this.fd = fd;
     this.#reactor = reactor;
@@ -140,7 +148,9 @@ export class Listener<A extends Addr = Addr> implements AsyncIterable<Conn<A>>, 
 
   #wrap(fd: number): Conn<A> {
     try {
-      return new Conn(fd, this.#reactor, this.#peer.decode("tcp") as A);
+      const conn = new Conn(fd, this.#reactor, this.#peer.decode("tcp") as A);
+      if (this.#idleTimeout > 0) conn.setIdleTimeout(this.#idleTimeout);
+      return conn;
     } catch (err) {
       sys.close(fd); // e.g. the reactor closed meanwhile
       throw err;
