@@ -33,8 +33,9 @@ export interface IoOptions {
 // All readiness, edge-triggered, registered once.
 const CONN_INTEREST = { readable: true, writable: true, readClosed: true, trigger: "edge" } as const;
 
-// The chunk a default (non-BYOB) reader of `readable` gets, as Deno's 64 KiB.
-const STREAM_CHUNK = 64 * 1024;
+// What `readable` reads into for a default reader, shared by every conn and
+// used only synchronously: a chunk is copied out before anything else runs.
+const scratch = new Uint8Array(64 * 1024);
 
 /**
  * A connected socket: `read`, `write`, `closeWrite`, `close`, addresses and
@@ -299,34 +300,68 @@ export class Conn<A extends Addr = Addr> implements Disposable {
    * The conn as a byte stream (`type: "bytes"`: BYOB readers work), as
    * `Deno.Conn.readable`: it closes the conn at EOF and on an error, and
    * cancelling it closes the conn.
+   *
+   * Unlike Deno's, a default reader holds no buffer while it waits: the
+   * stream waits for readiness first, reads into one scratch buffer shared
+   * by every conn (synchronously, so no other read can touch it), and
+   * enqueues a copy of just the bytes that came. Ten thousand idle conns
+   * being read this way hold no read buffers at all.
+   *
+   * ```ts
+   * import { type Conn, connect, listen } from "@libc/epoll";
+   *
+   * await using listener = listen({ hostname: "127.0.0.1", port: 0 });
+   * const served = (async () => {
+   *   const conn: Conn = await listener.accept();
+   *   await conn.readable.pipeTo(conn.writable); // echo; at EOF both close the conn
+   * })();
+   * using client = await connect({ hostname: "127.0.0.1", port: listener.addr.port });
+   * await client.writeAll(new TextEncoder().encode("echo me"));
+   * await client.closeWrite();
+   * for await (const chunk of client.readable) console.log(new TextDecoder().decode(chunk)); // echo me
+   * await served;
+   * ```
    */
   get readable(): ReadableStream<Uint8Array<ArrayBuffer>> {
     return this.#readable ??= new ReadableStream({
       type: "bytes",
-      autoAllocateChunkSize: STREAM_CHUNK,
       pull: (controller) => this.#pull(controller),
       cancel: () => this.close(),
     });
   }
 
   async #pull(controller: ReadableByteStreamController): Promise<void> {
-    const request = controller.byobRequest!; // autoAllocateChunkSize: there always is one
-    const view = request.view!;
-    let n: number | null;
     try {
-      n = await this.read(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+      const request = controller.byobRequest; // a BYOB reader brought its own buffer
+      if (request !== null) {
+        const view = request.view!;
+        const n = await this.read(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+        if (n === null) this.#endStream(controller, request);
+        else request.respond(n);
+        return;
+      }
+      for (;;) {
+        await this.#turn("read");
+        const n = sys.read(this.fd, scratch);
+        if (n > 0) {
+          this.#timers?.touch();
+          controller.enqueue(scratch.slice(0, n));
+          return;
+        }
+        if (n === 0) return this.#endStream(controller, null);
+        this.#reg.clearReadable();
+        await this.#ready(this.#reg.readable(this.#signal("read", undefined)));
+      }
     } catch (err) {
       controller.error(err);
       this.close();
-      return;
     }
-    if (n === null) {
-      this.close();
-      controller.close();
-      request.respond(0);
-    } else {
-      request.respond(n);
-    }
+  }
+
+  #endStream(controller: ReadableByteStreamController, request: ReadableStreamBYOBRequest | null): void {
+    this.close();
+    controller.close();
+    request?.respond(0);
   }
 
   /** Writes every chunk in full; closing or aborting it closes the conn, as `Deno.Conn.writable`. */
