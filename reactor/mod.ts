@@ -14,7 +14,7 @@ export { type Interest, READ_EVENTS, toEvents, WRITE_EVENTS } from "./interest.t
 export { Poller, type PollerOptions, type PollerStats, WAKER_DATA, yieldMacrotask } from "./poller.ts";
 export { createParker, NonblockingParker, type Parker, type ParkStrategy } from "./park.ts";
 export { WorkerParker } from "./park_worker.ts";
-export { type Timer, TimerQueue } from "./timers.ts";
+export { MAX_TIMER_DELAY_MS, Timer, TimerQueue } from "./timers.ts";
 export { Waker } from "./waker.ts";
 
 let shared: Reactor | null = null;

@@ -1,34 +1,75 @@
 /**
- * {@linkcode Reactor}: a typed event loop over one epoll set. Register an fd
- * with an {@linkcode Interest} and a handler, or await its readiness
- * (`registration.readable()`), while Deno's own event loop keeps running:
- * the blocking wait lives on the poll worker (see `poller.ts`, `park.ts`).
+ * {@linkcode Reactor}: a typed event loop over one epoll set, serving
+ * registrations, readiness waits and timers while Deno's own event loop keeps
+ * running (the blocking wait lives on the poll worker: see `poller.ts`,
+ * `park.ts`). Its guarantees, and the `await using` scope trap, are in the
+ * class doc.
  *
- * Guarantees, in the manner of mio's `Poll` docs:
- * - **Spurious events happen.** A handler or a resolved `readable()` means
- *   "try the syscall", not "it will succeed": always handle WOULD_BLOCK.
- * - **Edge-triggered fds must be drained** to WOULD_BLOCK; the readiness cache
- *   then needs `clearReadable()` / `clearWritable()` (see `registration.ts`).
- * - **No stale events.** Each registration carries a generation in the high
- *   half of `epoll_event.data`; an fd deregistered or closed earlier in a
- *   batch, or whose number was reused by a newer registration, gets nothing
- *   from that batch.
- * - **EPOLLERR and EPOLLHUP reach the handler**, and wake both readable and
- *   writable waiters, so the next syscall reports the error.
- * - **A throwing handler does not stop the loop**: the error goes to
- *   `onError` (default: `reportError`, the global "error" event).
- * - **No starvation**: the loop yields a macrotask at least every ms under
- *   load, and `consumeBudget()` gives the layers above tokio's cooperative
- *   budget, so a firehose fd cannot hold the thread.
- * - **Idle costs nothing**: with no registration and no timer the loop
- *   stops, and the process may exit. `unref()` lets it exit while fds are
- *   registered, too.
+ * @module
+ */
+
+import {
+  checkFd,
+  epoll_ctl,
+  EPOLL_CTL_DEL,
+  EPOLL_CTL_MOD,
+  EPOLLIN,
+  ErrnoError,
+  errnoNumbers,
+  type EventBuffer,
+  F_GETFL,
+  fcntl,
+  O_NONBLOCK,
+} from "../ffi/mod.ts";
+import { Epoll } from "../epoll/epoll.ts";
+import { Poller, type PollerOptions, type PollerStats, yieldMacrotask } from "./poller.ts";
+import { type Interest, interestEvents } from "./interest.ts";
+import {
+  checkHandler,
+  createRegistration,
+  detach,
+  type ReadyHandler,
+  type Registration,
+  type RegistrationOwner,
+} from "./registration.ts";
+import { checkTimerArgs, foreignTimerError, type Timer, TimerQueue } from "./timers.ts";
+
+/** Options for {@linkcode Reactor}: the poller's, plus error handling and the cooperative budget. */
+export interface ReactorOptions extends PollerOptions {
+  /**
+   * Receives exceptions thrown by handlers and timer callbacks (default:
+   * `reportError`, the global "error" event). If it throws in turn, that
+   * error goes to `reportError`.
+   */
+  onError?: (err: unknown) => void;
+  /** Operations a task may complete without yielding, per poll round: an integer ≥ 1 (default 128, as tokio). */
+  budget?: number;
+}
+
+const TWO_32 = 2 ** 32;
+const MAX_GENERATION = 2 ** 21 - 1; // data stays below 2^53, under the poller's waker tag
+const INTERNAL = 0; // generation of the reactor's own fds (the timerfd)
+const MAX_EVENTS = 2 ** 20; // EventBuffer's bound
+const MAX_BUDGET = 2 ** 31 - 1;
+const { EBADF, EEXIST, ENOENT, EPERM } = errnoNumbers;
+
+// How the reactor was closed, for the BadResource messages: of the reactor
+// ("the reactor is …") and of its registrations ("its reactor was …").
+const BY_CLOSE = "closed (close() was called)";
+const BY_SCOPE = "closed: the `await using` scope that owned it ended. A top-level " +
+  "`await using reactor` in callback-style code ends with the module body, before any event; use " +
+  "`const reactor = new Reactor()` and close it when the work is done (see the Reactor docs)";
+
+/**
+ * A typed epoll event loop. Register an fd with an {@linkcode Interest} and
+ * a handler, or await its readiness (`registration.readable()`), and set
+ * timers on the reactor's own timerfd; Deno's event loop keeps running.
  *
  * ```ts
  * import { Reactor } from "@libc/epoll";
- * import { eventfd, eventfd_write, eventfd_read, close, EFD_NONBLOCK } from "@libc/epoll/ffi";
+ * import { close, EFD_NONBLOCK, eventfd, eventfd_read, eventfd_write } from "@libc/epoll/ffi";
  *
- * await using reactor = new Reactor();
+ * await using reactor = new Reactor(); // fine here: the awaits below keep its scope open
  * const efd = eventfd(0, EFD_NONBLOCK);
  * const reg = reactor.register(efd, { readable: true });
  * setTimeout(() => eventfd_write(efd, 7), 10);
@@ -38,39 +79,65 @@
  * close(efd);
  * ```
  *
- * @module
+ * **The `await using` trap.** `await using` closes the reactor when its
+ * scope ends. A top-level one in callback-style code (handlers, no awaits)
+ * ends with the module body, before any event arrives: the reactor closes,
+ * the handlers never run, and the process exits quietly.
+ *
+ * ```ts ignore
+ * await using reactor = new Reactor(); // WRONG in callback-style code:
+ * reactor.register(fd, { readable: true }, onReadable); // closed before the first event
+ * ```
+ *
+ * Give the reactor a lifetime of its own instead, and close it when the work
+ * is done (or on shutdown); or keep the `await using` scope open by awaiting
+ * the end of the work inside it. Any use of a closed reactor throws
+ * `Deno.errors.BadResource` saying how it was closed, scope end included.
+ *
+ * ```ts
+ * import { Reactor } from "@libc/epoll";
+ * import { close, EFD_NONBLOCK, eventfd, eventfd_read, eventfd_write } from "@libc/epoll/ffi";
+ *
+ * const reactor = new Reactor(); // lives until close(), not until the end of a scope
+ * const efd = eventfd(0, EFD_NONBLOCK);
+ * const { promise: finished, resolve } = Promise.withResolvers<void>();
+ * reactor.register(efd, { readable: true }, (_events, reg) => {
+ *   console.log("counter:", eventfd_read(efd));
+ *   reg.deregister();
+ *   close(efd);
+ *   resolve();
+ * });
+ * eventfd_write(efd, 1);
+ * // ... on shutdown (the work done, a signal):
+ * await finished;
+ * await reactor.close();
+ * ```
+ *
+ * Guarantees, in the manner of mio's `Poll` docs:
+ * - **Spurious events happen.** A handler or a resolved `readable()` means
+ *   "try the syscall", not "it will succeed": always handle WOULD_BLOCK.
+ * - **Edge-triggered fds must be drained** to WOULD_BLOCK; the readiness cache
+ *   then needs `clearReadable()` / `clearWritable()` (see `Registration`).
+ * - **No stale events.** Each registration carries a generation in the high
+ *   half of `epoll_event.data`; an fd deregistered or closed earlier in a
+ *   batch, or whose number was reused by a newer registration, gets nothing
+ *   from that batch.
+ * - **EPOLLERR and EPOLLHUP reach the handler**, and wake both readable and
+ *   writable waiters, so the next syscall reports the error.
+ * - **A throwing handler does not stop the loop**: the error goes to
+ *   `onError` (default: `reportError`, the global "error" event). Timer
+ *   callbacks likewise; the later timers still fire.
+ * - **No starvation**: the loop yields a macrotask at least every ms under
+ *   load; `consumeBudget()` gives the layers above tokio's cooperative
+ *   budget, and readiness answered from the cache spends it too, so neither
+ *   a firehose fd nor a task that never clears readiness holds the thread.
+ * - **Idle costs nothing**: with no registration and no timer the loop
+ *   stops, and the process may exit. `unref()` lets it exit while fds are
+ *   registered, too.
+ * - **Rails**: `register` refuses a blocking fd (it would block the JS
+ *   thread on the first read), an interest with nothing to wait for, and a
+ *   second registration of the same fd (use `modify()`).
  */
-
-import {
-  epoll_ctl,
-  EPOLL_CTL_DEL,
-  EPOLL_CTL_MOD,
-  EPOLLIN,
-  ErrnoError,
-  type EventBuffer,
-} from "../ffi/mod.ts";
-import { Epoll } from "../epoll/epoll.ts";
-import { Poller, type PollerOptions, type PollerStats, yieldMacrotask } from "./poller.ts";
-import { type Interest, toEvents } from "./interest.ts";
-import { type ReadyHandler, Registration, type RegistrationOwner } from "./registration.ts";
-import { type Timer, TimerQueue } from "./timers.ts";
-
-/** Options for {@linkcode Reactor}: the poller's, plus error handling and the cooperative budget. */
-export interface ReactorOptions extends PollerOptions {
-  /** Receives exceptions thrown by handlers and timer callbacks (default: `reportError`). */
-  onError?: (err: unknown) => void;
-  /** Operations a task may complete without yielding, per poll round (default 128, as tokio). */
-  budget?: number;
-}
-
-const TWO_32 = 2 ** 32;
-const MAX_GENERATION = 2 ** 21 - 1; // data stays below 2^53, under the poller's waker tag
-const INTERNAL = 0; // generation of the reactor's own fds (the timerfd)
-const EBADF = 9;
-const ENOENT = 2;
-const EPERM = 1;
-
-/** A typed epoll event loop; see the module doc. */
 export class Reactor implements AsyncDisposable {
   readonly #epoll: Epoll;
   readonly #poller: Poller;
@@ -84,23 +151,50 @@ export class Reactor implements AsyncDisposable {
   #budget: number;
   #running: Promise<void> | null = null;
   #closing: Promise<void> | null = null;
+  #closedBy = BY_CLOSE;
 
-  /** Creates the epoll set, its waker and its poller. The loop starts with the first registration. */
+  /**
+   * Creates the epoll set, its waker and its poller; the loop starts with
+   * the first registration or timer. Bad options (a `budget` that is not an
+   * integer ≥ 1, an `onError` that is not a function, a `maxEvents` outside
+   * [1, 2^20], the poller's own) throw before any fd is left open.
+   */
   constructor(options: ReactorOptions = {}) {
-    this.#epoll = new Epoll({ maxEvents: options.maxEvents ?? 256 });
+    if (options === null || typeof options !== "object") {
+      throw new TypeError("Reactor options must be an object or undefined");
+    }
+    const onError = options.onError ?? ((err: unknown) => reportError(err));
+    if (typeof onError !== "function") throw new TypeError("onError must be a function");
+    const budget = options.budget ?? 128;
+    if (!Number.isInteger(budget) || budget < 1 || budget > MAX_BUDGET) {
+      throw new RangeError(`budget must be an integer in [1, 2^31 - 1], got ${budget}`);
+    }
+    const maxEvents = options.maxEvents ?? 256;
+    if (!Number.isInteger(maxEvents) || maxEvents < 1 || maxEvents > MAX_EVENTS) {
+      throw new RangeError(`maxEvents must be an integer in [1, 2^20], got ${maxEvents}`);
+    }
+    this.#epoll = new Epoll({ maxEvents });
     try {
       this.#poller = new Poller(this.#epoll, options);
     } catch (err) {
       this.#epoll.close(); // bad options: leave no fd behind
       throw err;
     }
-    this.#onError = options.onError ?? ((err) => reportError(err));
-    this.#budgetPerRound = options.budget ?? 128;
-    this.#budget = this.#budgetPerRound;
+    this.#onError = (err) => {
+      try {
+        onError(err);
+      } catch (thrown) {
+        reportError(thrown); // a throwing onError must not stop the loop or the timers
+      }
+    };
+    this.#budgetPerRound = budget;
+    this.#budget = budget;
     this.#owner = {
       modify: (reg, events) => this.#ctl(EPOLL_CTL_MOD, reg, events),
-      deregister: (reg) => this.#deregister(reg),
+      deregister: (reg) => this.#deregister(reg, "it was deregistered"),
       reportError: (err) => this.#onError(err),
+      consumeBudget: () => this.consumeBudget(),
+      yield: () => this.yield(),
     };
   }
 
@@ -109,7 +203,7 @@ export class Reactor implements AsyncDisposable {
     return this.#count;
   }
 
-  /** Whether `close()` has been called. */
+  /** Whether `close()` has been called (or the `await using` scope ended). */
   get closed(): boolean {
     return this.#closing !== null;
   }
@@ -125,35 +219,80 @@ export class Reactor implements AsyncDisposable {
   }
 
   /**
-   * Adds `fd` (nonblocking, please) with `interest` (an {@linkcode Interest}
-   * or EPOLL* bits) and an optional handler called with each event's bits.
+   * Adds `fd` with `interest` (an {@linkcode Interest} or EPOLL* bits) and an
+   * optional handler called with each event's bits.
+   *
+   * Refused, before anything changes: an fd that is not an integer in
+   * [0, 2^31) (`RangeError`); a blocking fd (`TypeError`: create it with
+   * SOCK_NONBLOCK / EFD_NONBLOCK / TFD_NONBLOCK / O_NONBLOCK, or call
+   * `setNonBlocking(fd)` from `@libc/epoll/ffi`); an interest with nothing to
+   * wait for, such as `{}`, `0` or `EPOLLERR | EPOLLHUP` (`TypeError`); a
+   * handler that is not a function; an fd this reactor already has
+   * (`ErrnoError` EEXIST, whose message says to use `modify()`); a closed fd
+   * (`ErrnoError` EBADF); a closed reactor (`BadResource`).
+   *
    * If a registration for the same fd number is still on record (the fd was
-   * closed without deregistering), it goes stale and its waiters are rejected.
+   * closed without deregistering, and the number reused), it goes stale and
+   * its waiters are rejected.
    */
   register(fd: number, interest: Interest | number, handler?: ReadyHandler): Registration {
     this.#open();
-    const events = toEvents(interest);
+    checkFd(fd);
+    const events = interestEvents(interest);
+    checkHandler(handler);
+    checkNonBlocking(fd);
     const generation = this.#nextGeneration();
-    const reg = new Registration(this.#owner, fd, generation, events, handler);
-    this.#epoll.register(fd, events, fd + generation * TWO_32);
-    this.#regs[fd]?.detach(new Deno.errors.BadResource(`fd ${fd} was registered again`));
-    if (this.#regs[fd] === undefined) this.#count++;
+    this.#add(fd, events, fd + generation * TWO_32);
+    const reg = createRegistration(this.#owner, fd, generation, events, handler);
+    const stale = this.#regs[fd];
+    if (stale !== undefined) {
+      detach(stale, "its fd number was registered again (closed without deregistering)");
+    } else this.#count++;
     this.#regs[fd] = reg;
     this.#start();
     return reg;
   }
 
-  /** Runs `callback` after `delayMs` on the reactor's timerfd (fractions kept, never a 0 that spins). */
+  #add(fd: number, events: number, data: number): void {
+    try {
+      this.#epoll.register(fd, events, data);
+    } catch (err) {
+      if (!(err instanceof ErrnoError) || err.errno !== EEXIST) throw err;
+      throw new ErrnoError(
+        "epoll_ctl",
+        EEXIST,
+        `fd ${fd} is already registered with this reactor: change its interest with ` +
+          "registration.modify(), or deregister() it before registering it again",
+      );
+    }
+  }
+
+  /**
+   * Runs `callback` after `delayMs` on the reactor's timerfd: a number in
+   * [0, 2^31 - 1] ms (as `setTimeout`; `MAX_TIMER_DELAY_MS`), fractions kept,
+   * never armed as a 0 that spins. A delay outside that range is a
+   * `RangeError`, a callback that is not a function a `TypeError`, both
+   * thrown before anything is scheduled. Errors thrown by the callback go to
+   * `onError`.
+   */
   setTimer(delayMs: number, callback: () => void): Timer {
     this.#open();
+    checkTimerArgs(delayMs, callback);
     const timer = this.#timerQueue().add(delayMs, callback);
     this.#start();
     return timer;
   }
 
-  /** Cancels a timer from `setTimer`; harmless if it fired. */
+  /**
+   * Cancels a timer from this reactor's `setTimer`; harmless if it already
+   * fired or was cleared, or the reactor is closed. A timer of another
+   * reactor, or anything that is not a Timer (null, a look-alike
+   * `{ deadline, done }` object) is a `TypeError`.
+   */
   clearTimer(timer: Timer): void {
-    this.#timers?.cancel(timer);
+    const err = foreignTimerError(timer, this.#timers);
+    if (err !== null) throw err;
+    this.#timers!.cancel(timer);
     this.#wakeIfIdle();
   }
 
@@ -183,7 +322,7 @@ export class Reactor implements AsyncDisposable {
   }
 
   #open(): void {
-    if (this.#closing !== null) throw new Deno.errors.BadResource("the reactor is closed");
+    if (this.#closing !== null) throw new Deno.errors.BadResource(`the reactor is ${this.#closedBy}`);
   }
 
   #nextGeneration(): number {
@@ -193,8 +332,14 @@ export class Reactor implements AsyncDisposable {
 
   #timerQueue(): TimerQueue {
     if (this.#timers === null) {
-      this.#timers = new TimerQueue();
-      this.#epoll.register(this.#timers.fd, EPOLLIN, this.#timers.fd + INTERNAL * TWO_32);
+      const timers = new TimerQueue();
+      try {
+        this.#epoll.register(timers.fd, EPOLLIN, timers.fd + INTERNAL * TWO_32);
+      } catch (err) {
+        timers.close();
+        throw err;
+      }
+      this.#timers = timers;
     }
     return this.#timers;
   }
@@ -242,13 +387,13 @@ export class Reactor implements AsyncDisposable {
     epoll_ctl(this.#epoll.fd, op, reg.fd, events, reg.fd + reg.generation * TWO_32);
   }
 
-  #deregister(reg: Registration): void {
+  #deregister(reg: Registration, reason: string): void {
     if (this.#regs[reg.fd] === reg) {
       this.#regs[reg.fd] = undefined;
       this.#count--;
       this.#forget(reg.fd);
     }
-    reg.detach(new Deno.errors.BadResource(`fd ${reg.fd} was deregistered`));
+    detach(reg, reason);
     this.#wakeIfIdle();
   }
 
@@ -283,7 +428,8 @@ export class Reactor implements AsyncDisposable {
   }
 
   async #close(): Promise<void> {
-    for (const reg of this.#regs) reg?.deregister();
+    const reason = `its reactor was ${this.#closedBy}`;
+    for (const reg of this.#regs) if (reg !== undefined) this.#deregister(reg, reason);
     this.#poller.wake();
     await this.#running;
     await this.#poller.close();
@@ -291,8 +437,25 @@ export class Reactor implements AsyncDisposable {
     this.#epoll.close();
   }
 
-  /** Same as `close()`, for `await using`. */
+  /**
+   * Same as `close()`, for `await using`: the reactor closes when the scope
+   * ends, which for a top-level declaration is the end of the module body
+   * (see the class doc). Later uses say so in their `BadResource` message.
+   */
   [Symbol.asyncDispose](): Promise<void> {
+    if (this.#closing === null) this.#closedBy = BY_SCOPE;
     return this.close();
   }
+}
+
+// A blocking fd would block the whole JS thread on its first read or write
+// that finds nothing; one fcntl per register is cheap next to that.
+function checkNonBlocking(fd: number): void {
+  if ((fcntl(fd, F_GETFL) & O_NONBLOCK) !== 0) return;
+  throw new TypeError(
+    `fd ${fd} is in blocking mode: the reactor needs O_NONBLOCK fds, or the first read or write ` +
+      "that finds nothing would block the whole JS thread. Create it nonblocking (SOCK_NONBLOCK, " +
+      "EFD_NONBLOCK, TFD_NONBLOCK, O_NONBLOCK for pipe2/open) or call setNonBlocking(fd) from " +
+      '"@libc/epoll/ffi" before registering it',
+  );
 }

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { READ_EVENTS, WRITE_EVENTS } from "./interest.ts";
+import { type Interest, interestEvents, READ_EVENTS, WRITE_EVENTS } from "./interest.ts";
 
 /** Called with the raw EPOLL* bits of each event (EPOLLERR and EPOLLHUP included). */
 export type ReadyHandler = (events: number, registration: Registration) => void;
@@ -24,6 +24,10 @@ export interface RegistrationOwner {
   deregister(registration: Registration): void;
   /** Where handler exceptions go. */
   reportError(err: unknown, registration: Registration): void;
+  /** The reactor's cooperative budget: false when the task should yield. */
+  consumeBudget(): boolean;
+  /** A macrotask yield that refills the budget. */
+  yield(): Promise<void>;
 }
 
 interface Waiter {
@@ -45,32 +49,105 @@ function settle(waiters: Waiter[], error?: unknown): void {
   }
 }
 
-/** An fd registered with a reactor. Stale (and inert) once deregistered. */
+/** Throws a TypeError unless `handler` is a function or undefined. */
+export function checkHandler(handler: unknown): void {
+  if (handler !== undefined && typeof handler !== "function") {
+    throw new TypeError(
+      `the handler must be a function or undefined, got ${handler === null ? "null" : typeof handler}`,
+    );
+  }
+}
+
+// A rejection, as the other failures of readable() / writable() are.
+function rejectBadSignal(signal: unknown): Promise<never> | null {
+  if (signal === undefined || signal instanceof AbortSignal) return null;
+  return Promise.reject(new TypeError("signal must be an AbortSignal or undefined"));
+}
+
+// Set by Registration's static block: only the reactor makes and detaches
+// registrations (a detached one would leave the reactor counting it forever).
+let make: (
+  owner: RegistrationOwner,
+  fd: number,
+  generation: number,
+  events: number,
+  handler: ReadyHandler | undefined,
+) => Registration;
+let detachRegistration: (registration: Registration, message: string) => void;
+let making = false; // only `make` may construct (the constructor is private in TypeScript only)
+
+/** Made by `Reactor.register`: a new registration of `fd` (the arguments already checked). */
+export function createRegistration(
+  owner: RegistrationOwner,
+  fd: number,
+  generation: number,
+  events: number,
+  handler: ReadyHandler | undefined,
+): Registration {
+  return make(owner, fd, generation, events, handler);
+}
+
+/** Called by the reactor once the fd is out of the set: the registration goes inert, its waits reject. */
+export function detach(registration: Registration, message: string): void {
+  detachRegistration(registration, message);
+}
+
+/**
+ * An fd registered with a reactor (`Reactor.register` makes them). Stale,
+ * and inert, once deregistered or once its reactor is closed.
+ *
+ * Readiness answered from the cache (`readable()` / `writable()` when no
+ * EAGAIN was seen since the last event) spends the reactor's cooperative
+ * budget: when it runs out, the promise resolves only after a macrotask
+ * yield, so a task that loops on `await reg.readable()` without ever
+ * clearing readiness still lets timers and other I/O run.
+ */
 export class Registration implements Disposable {
-  /** The registered fd. */
-  readonly fd: number;
-  /** The generation tag in the high half of `epoll_event.data`, so a reused fd number gets no stale events. */
-  readonly generation: number;
+  readonly #fd: number;
+  readonly #generation: number;
   #owner: RegistrationOwner | null;
+  #gone = ""; // why it went inert, for the BadResource messages
   #events: number;
   #handler: ReadyHandler | undefined;
   #ready = 0;
   #readers: Waiter[] = [];
   #writers: Waiter[] = [];
 
-  /** Made by `Reactor.register`. */
-  constructor(
+  private constructor(
     owner: RegistrationOwner,
     fd: number,
     generation: number,
     events: number,
-    handler?: ReadyHandler,
+    handler: ReadyHandler | undefined,
   ) {
+    if (!making) throw new TypeError("a Registration is made by Reactor.register(), not by new");
     this.#owner = owner;
-    this.fd = fd;
-    this.generation = generation;
+    this.#fd = fd;
+    this.#generation = generation;
     this.#events = events;
     this.#handler = handler;
+  }
+
+  static {
+    make = (owner, fd, generation, events, handler) => {
+      making = true;
+      try {
+        return new Registration(owner, fd, generation, events, handler);
+      } finally {
+        making = false;
+      }
+    };
+    detachRegistration = (registration, message) => registration.#detach(message);
+  }
+
+  /** The registered fd. */
+  get fd(): number {
+    return this.#fd;
+  }
+
+  /** The generation tag in the high half of `epoll_event.data`, so a reused fd number gets no stale events. */
+  get generation(): number {
+    return this.#generation;
   }
 
   /** The EPOLL* interest bits. */
@@ -83,30 +160,45 @@ export class Registration implements Disposable {
     return this.#owner !== null;
   }
 
+  #goneError(): Deno.errors.BadResource {
+    return new Deno.errors.BadResource(`fd ${this.#fd} is no longer registered: ${this.#gone}`);
+  }
+
   #live(): RegistrationOwner {
-    if (this.#owner === null) throw new Deno.errors.BadResource(`fd ${this.fd} is no longer registered`);
+    if (this.#owner === null) throw this.#goneError();
     return this.#owner;
   }
 
-  /** Changes the interest (EPOLL_CTL_MOD); also how an EPOLLONESHOT registration is rearmed. */
-  modify(events: number): void {
-    this.#live().modify(this, events);
+  /**
+   * Changes the interest (EPOLL_CTL_MOD); also how an EPOLLONESHOT
+   * registration is rearmed. Checked as `Reactor.register` checks it: an
+   * {@linkcode Interest} or EPOLL* bits that ask for something to wait for.
+   */
+  modify(interest: Interest | number): void {
+    const owner = this.#live();
+    const events = interestEvents(interest);
+    owner.modify(this, events);
     this.#events = events;
   }
 
   /** Replaces the handler (or removes it with `undefined`). */
   setHandler(handler: ReadyHandler | undefined): void {
+    checkHandler(handler);
     this.#handler = handler;
   }
 
-  /** Resolves when the cache says readable: at once if no EAGAIN was seen since the last event. */
+  /**
+   * Resolves when the cache says readable: at once if no EAGAIN was seen
+   * since the last event (within the cooperative budget; see the class doc).
+   * Rejects with `BadResource` once inert, with the signal's reason on abort.
+   */
   readable(signal?: AbortSignal): Promise<void> {
-    return this.#ready & READABLE ? RESOLVED : this.#wait(this.#readers, signal);
+    return this.#ready & READABLE ? this.#cached(READABLE, signal) : this.#wait(this.#readers, signal);
   }
 
-  /** Resolves when the cache says writable. */
+  /** Resolves when the cache says writable; as `readable()`. */
   writable(signal?: AbortSignal): Promise<void> {
-    return this.#ready & WRITABLE ? RESOLVED : this.#wait(this.#writers, signal);
+    return this.#ready & WRITABLE ? this.#cached(WRITABLE, signal) : this.#wait(this.#writers, signal);
   }
 
   /** Call right after a read-side EAGAIN: the next `readable()` waits for a new event. */
@@ -119,10 +211,24 @@ export class Registration implements Disposable {
     this.#ready &= ~WRITABLE;
   }
 
+  // Ready from the cache: costs one unit of budget. Without it a task that
+  // never clears readiness would spin on resolved promises (microtasks) and
+  // starve every timer and I/O callback. Out of budget, it resolves after a
+  // macrotask yield and looks at the cache again.
+  #cached(which: number, signal: AbortSignal | undefined): Promise<void> {
+    const owner = this.#owner;
+    if (owner === null) return Promise.reject(this.#goneError());
+    const bad = rejectBadSignal(signal);
+    if (bad !== null) return bad;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (owner.consumeBudget()) return RESOLVED;
+    return owner.yield().then(() => which === READABLE ? this.readable(signal) : this.writable(signal));
+  }
+
   #wait(waiters: Waiter[], signal: AbortSignal | undefined): Promise<void> {
-    if (this.#owner === null) {
-      return Promise.reject(new Deno.errors.BadResource(`fd ${this.fd} is no longer registered`));
-    }
+    if (this.#owner === null) return Promise.reject(this.#goneError());
+    const bad = rejectBadSignal(signal);
+    if (bad !== null) return bad;
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = { resolve, reject };
@@ -139,14 +245,19 @@ export class Registration implements Disposable {
     });
   }
 
-  /** Called by the reactor with each event: updates the cache, runs the handler, wakes waiters. */
+  /**
+   * Called by the reactor with each event: updates the cache, runs the
+   * handler, wakes waiters. Calling it yourself injects a spurious event,
+   * which every caller must tolerate anyway.
+   */
   dispatch(events: number): void {
+    if (this.#owner === null) return;
     let ready = 0;
     if (events & READ_EVENTS) ready |= READABLE;
     if (events & WRITE_EVENTS) ready |= WRITABLE;
     this.#ready |= ready;
     if (this.#handler !== undefined) {
-      const owner = this.#owner!; // held: the handler may deregister before it throws
+      const owner = this.#owner; // held: the handler may deregister before it throws
       try {
         this.#handler(events, this);
       } catch (err) {
@@ -171,14 +282,16 @@ export class Registration implements Disposable {
     owner.deregister(this);
   }
 
-  /** Called by the reactor once the fd is out of the set: the registration goes inert. */
-  detach(reason: unknown): void {
+  #detach(message: string): void {
+    if (this.#owner === null) return;
     this.#owner = null;
+    this.#gone = message;
     this.#handler = undefined;
+    this.#ready = 0;
     const waiters = [...this.#readers, ...this.#writers];
     this.#readers = [];
     this.#writers = [];
-    settle(waiters, reason);
+    settle(waiters, this.#goneError());
   }
 
   /** Same as `deregister()`, for `using`. */

@@ -22,40 +22,122 @@ import {
   timerfd_settime,
 } from "../ffi/mod.ts";
 
-/** A scheduled callback; pass it to {@linkcode TimerQueue.cancel}. */
-export interface Timer {
-  /** When it fires, in `performance.now()` milliseconds. */
-  readonly deadline: number;
-  /** True once it fired or was cancelled. */
-  readonly done: boolean;
-}
-
-interface Entry extends Timer {
-  deadline: number;
-  done: boolean;
-  seq: number;
-  callback: () => void;
-}
+/**
+ * The longest delay `setTimer` / `TimerQueue.add` accept: 2^31 - 1 ms
+ * (about 24.8 days), the range of `setTimeout`. Chain timers for longer.
+ */
+export const MAX_TIMER_DELAY_MS: number = 2 ** 31 - 1;
 
 const MIN_ARM_MS = 0.001;
 
-function before(a: Entry, b: Entry): boolean {
-  return a.deadline < b.deadline || (a.deadline === b.deadline && a.seq < b.seq);
+// How the queue reaches a Timer's private state; set by Timer's static block.
+// Nothing outside this module can reach it, so a Timer cannot be forged.
+let create: (queue: TimerQueue, deadline: number, seq: number, callback: () => void) => Timer;
+let queueOf: (value: unknown) => TimerQueue | null;
+let seqOf: (timer: Timer) => number;
+let take: (timer: Timer) => (() => void) | null;
+let making = false; // only `create` may construct (the constructor is private in TypeScript only)
+
+/**
+ * A scheduled callback, made by `Reactor.setTimer` (or `TimerQueue.add`);
+ * pass it back to `clearTimer` (or `TimerQueue.cancel`) of the same reactor.
+ * Its state is private: an object that merely looks like a Timer is refused.
+ */
+export class Timer {
+  readonly #queue: TimerQueue;
+  readonly #deadline: number;
+  readonly #seq: number;
+  #callback: (() => void) | null; // null once fired or cancelled (and the closure released)
+
+  private constructor(queue: TimerQueue, deadline: number, seq: number, callback: () => void) {
+    if (!making) throw new TypeError("a Timer is made by setTimer(), not by new");
+    this.#queue = queue;
+    this.#deadline = deadline;
+    this.#seq = seq;
+    this.#callback = callback;
+  }
+
+  /** When it fires, in `performance.now()` milliseconds. */
+  get deadline(): number {
+    return this.#deadline;
+  }
+
+  /** True once it fired or was cancelled. */
+  get done(): boolean {
+    return this.#callback === null;
+  }
+
+  static {
+    create = (queue, deadline, seq, callback) => {
+      making = true;
+      try {
+        return new Timer(queue, deadline, seq, callback);
+      } finally {
+        making = false;
+      }
+    };
+    queueOf = (value) => typeof value === "object" && value !== null && #queue in value ? value.#queue : null;
+    seqOf = (timer) => timer.#seq;
+    take = (timer) => {
+      const callback = timer.#callback;
+      timer.#callback = null;
+      return callback;
+    };
+  }
+}
+
+/**
+ * Throws unless `delayMs` is a number in [0, {@linkcode MAX_TIMER_DELAY_MS}]
+ * and `callback` a function: what `add` checks before it changes anything.
+ */
+export function checkTimerArgs(delayMs: number, callback: () => void): void {
+  if (typeof delayMs !== "number") throw new TypeError(`delay must be a number, got ${typeof delayMs}`);
+  if (!(delayMs >= 0 && delayMs <= MAX_TIMER_DELAY_MS)) {
+    throw new RangeError(`delay must be in [0, ${MAX_TIMER_DELAY_MS}] ms, got ${delayMs}`);
+  }
+  if (typeof callback !== "function") {
+    throw new TypeError(
+      `the timer callback must be a function, got ${callback === null ? "null" : typeof callback}`,
+    );
+  }
+}
+
+/** The TypeError for clearing something that is not a Timer of `queue`. */
+export function foreignTimerError(value: unknown, queue: TimerQueue | null): TypeError | null {
+  const owner = queueOf(value);
+  if (owner === null) {
+    return new TypeError(`clearTimer() takes a Timer returned by setTimer(), got ${describe(value)}`);
+  }
+  return owner === queue ? null : new TypeError("this Timer belongs to another reactor (or TimerQueue)");
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  return typeof value === "object" ? "an object that is not one" : typeof value;
+}
+
+function before(a: Timer, b: Timer): boolean {
+  return a.deadline < b.deadline || (a.deadline === b.deadline && seqOf(a) < seqOf(b));
 }
 
 /** Timers on a timerfd; the owner registers `fd` for EPOLLIN and calls `fire()` on its events. */
 export class TimerQueue implements Disposable {
-  /** The timerfd (CLOCK_MONOTONIC, nonblocking). */
-  readonly fd: number;
-  readonly #heap: Entry[] = [];
+  readonly #fd: number;
+  readonly #heap: Timer[] = [];
   readonly #scratch = new Uint8Array(8);
   #armedAt = Infinity;
   #seq = 0;
   #live = 0;
+  #closed = false;
 
   /** Creates the timerfd. */
   constructor() {
-    this.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    this.#fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  }
+
+  /** The timerfd (CLOCK_MONOTONIC, nonblocking). */
+  get fd(): number {
+    return this.#fd;
   }
 
   /** Timers scheduled and not yet fired or cancelled. */
@@ -63,66 +145,83 @@ export class TimerQueue implements Disposable {
     return this.#live;
   }
 
-  /** Runs `callback` after `delayMs` (≥ 0; fractions kept). */
+  /**
+   * Runs `callback` after `delayMs`: a number in [0, {@linkcode MAX_TIMER_DELAY_MS}]
+   * (2^31 - 1 ms, as `setTimeout`), fractions kept. Anything else (NaN, a
+   * negative or longer delay, a string) is a `RangeError` / `TypeError`, and
+   * a callback that is not a function a `TypeError`, thrown before the queue
+   * changes. Throws `BadResource` once closed.
+   */
   add(delayMs: number, callback: () => void): Timer {
-    if (!(delayMs >= 0) || !Number.isFinite(delayMs)) {
-      throw new RangeError(`delay must be a finite number ≥ 0, got ${delayMs}`);
-    }
-    const entry: Entry = { deadline: performance.now() + delayMs, done: false, seq: this.#seq++, callback };
-    this.#push(entry);
+    checkTimerArgs(delayMs, callback);
+    if (this.#closed) throw new Deno.errors.BadResource("the timer queue is closed");
+    const deadline = performance.now() + delayMs;
+    if (deadline < this.#armedAt) this.#arm(deadline); // before the insert: a failure leaves no phantom
+    const timer = create(this, deadline, this.#seq++, callback);
+    this.#push(timer);
     this.#live++;
-    if (entry.deadline < this.#armedAt) this.#arm(entry.deadline);
-    return entry;
+    return timer;
   }
 
-  /** Cancels a timer; harmless if it already fired. */
+  /**
+   * Cancels a timer of this queue; harmless if it already fired or was
+   * cancelled. Anything else (another queue's timer, a look-alike object,
+   * null) is a `TypeError`.
+   */
   cancel(timer: Timer): void {
-    const entry = timer as Entry;
-    if (entry.done) return;
-    entry.done = true;
-    this.#live--;
+    const err = foreignTimerError(timer, this);
+    if (err !== null) throw err;
+    if (take(timer) !== null) this.#live--;
   }
 
   /**
    * Runs every due timer (in deadline order) and rearms for the next. Call on
-   * the timerfd's EPOLLIN. Errors from callbacks go to `onError`.
+   * the timerfd's EPOLLIN. Errors from callbacks go to `onError`; the queue
+   * stays consistent (and armed) whatever a callback does, including adding
+   * or cancelling timers. Timers added during `fire()` run in a later call.
    */
   fire(onError: (err: unknown) => void): void {
-    read(this.fd, this.#scratch); // reset the expiration count; WOULD_BLOCK is fine
+    if (typeof onError !== "function") throw new TypeError("fire() takes an onError function");
+    if (this.#closed) return;
+    read(this.#fd, this.#scratch); // reset the expiration count; WOULD_BLOCK is fine
     this.#armedAt = Infinity;
+    const heap = this.#heap;
     const now = performance.now();
-    while (this.#heap.length > 0 && (this.#heap[0].done || this.#heap[0].deadline <= now)) {
-      const entry = this.#pop();
-      if (entry.done) continue;
-      entry.done = true;
-      this.#live--;
-      try {
-        entry.callback();
-      } catch (err) {
-        onError(err);
+    try {
+      while (heap.length > 0 && (heap[0].done || heap[0].deadline <= now)) {
+        const callback = take(this.#pop());
+        if (callback === null) continue; // cancelled
+        this.#live--;
+        try {
+          callback();
+        } catch (err) {
+          onError(err);
+        }
       }
+    } finally {
+      // Even if onError threw: the due timers left in the heap fire next time.
+      if (!this.#closed && heap.length > 0) this.#arm(heap[0].deadline);
     }
-    if (this.#heap.length > 0) this.#arm(this.#heap[0].deadline);
   }
 
   #arm(deadline: number): void {
+    timerfd_settime(this.#fd, 0, Math.max(deadline - performance.now(), MIN_ARM_MS));
     this.#armedAt = deadline;
-    timerfd_settime(this.fd, 0, Math.max(deadline - performance.now(), MIN_ARM_MS));
   }
 
-  #push(entry: Entry): void {
+  #push(timer: Timer): void {
     const heap = this.#heap;
-    let i = heap.push(entry) - 1;
+    let i = heap.push(timer) - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!before(entry, heap[parent])) break;
+      if (!before(timer, heap[parent])) break;
       heap[i] = heap[parent];
       i = parent;
     }
-    heap[i] = entry;
+    heap[i] = timer;
   }
 
-  #pop(): Entry {
+  #pop(): Timer {
     const heap = this.#heap;
     const top = heap[0];
     const last = heap.pop()!;
@@ -140,12 +239,19 @@ export class TimerQueue implements Disposable {
     return top;
   }
 
-  /** Cancels everything and closes the timerfd. */
+  /** Whether `close()` has been called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Cancels everything and closes the timerfd. Idempotent. */
   close(): void {
-    for (const entry of this.#heap) entry.done = true;
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const timer of this.#heap) take(timer);
     this.#heap.length = 0;
     this.#live = 0;
-    close(this.fd);
+    close(this.#fd);
   }
 
   /** Same as `close()`. */

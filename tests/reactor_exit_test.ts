@@ -3,6 +3,9 @@
  * a child `deno run` and checks that it exits by itself, with code 0 and its
  * output complete, or (the controls) that it is still running at a deadline,
  * when it is killed by PID. The controls prove the exit checks can fail.
+ * Also here, because their failures were exits or hangs: a refused timer
+ * leaves no phantom, a foreign timer cannot be cleared, and the top-level
+ * `await using` trap says what happened.
  *
  * @module
  */
@@ -72,6 +75,72 @@ setTimeout(() => { reactor.clearTimer(timer); console.log("cleared"); }, 50);
     );
     assertExited(r, "cleared");
     assert(!r.stdout.includes("must not fire"));
+  });
+
+  // Regression: the refused timer stayed in the heap; when the next timer
+  // fired, rearming for it threw from the loop (an uncaught error, exit 1).
+  Deno.test(`reactor exit[${strategy}]: a delay refused for its range leaves no phantom timer`, async () => {
+    const r = await runScript(
+      `${PRELUDE}
+const reactor = new Reactor({ strategy: "${strategy}" });
+try {
+  reactor.setTimer(200 * 86_400_000, () => console.log("phantom fired"));
+} catch (err) {
+  console.log("refused:", err.name);
+}
+reactor.setTimer(20, () => console.log("fired"));
+`,
+      EXIT_DEADLINE_MS,
+    );
+    assertExited(r, "fired");
+    assertMatch(r.stdout, /refused: RangeError/);
+  });
+
+  // Regression: clearing b's timer through a was accepted. a went idle with its
+  // own timer pending (never fired); b kept counting a timer marked done and
+  // never let the process exit.
+  Deno.test(`reactor exit[${strategy}]: clearTimer with another reactor's timer is refused`, async () => {
+    const r = await runScript(
+      `${PRELUDE}
+const a = new Reactor({ strategy: "${strategy}" });
+const b = new Reactor({ strategy: "${strategy}" });
+a.setTimer(10, () => console.log("a fired"));
+const timerOfB = b.setTimer(50, () => console.log("b fired"));
+try {
+  a.clearTimer(timerOfB);
+} catch (err) {
+  console.log("refused:", err.name);
+}
+`,
+      EXIT_DEADLINE_MS,
+    );
+    assertExited(r, "b fired");
+    assertMatch(r.stdout, /refused: TypeError/);
+    assertMatch(r.stdout, /a fired/);
+  });
+
+  // The `await using` trap: the module body ends, the scope closes the reactor,
+  // the handler never runs. The process still exits, and a later use says why.
+  Deno.test(`reactor exit[${strategy}]: a top-level \`await using\` reactor says its scope ended`, async () => {
+    const r = await runScript(
+      `${PRELUDE}
+await using reactor = new Reactor({ strategy: "${strategy}" });
+const efd = eventfd(0, EFD_NONBLOCK);
+reactor.register(efd, { readable: true }, () => console.log("handler ran"));
+setTimeout(() => {
+  eventfd_write(efd, 1);
+  try {
+    reactor.register(efd, { readable: true });
+  } catch (err) {
+    console.log(err.name + ": " + err.message);
+  }
+  close(efd);
+}, 50);
+`,
+      EXIT_DEADLINE_MS,
+    );
+    assertExited(r, "BadResource: the reactor is closed: the `await using` scope that owned it ended");
+    assert(!r.stdout.includes("handler ran"), "the handler ran after the scope closed the reactor");
   });
 
   Deno.test(`reactor exit[${strategy}] control: an fd left registered keeps the process alive`, async () => {

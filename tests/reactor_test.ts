@@ -4,7 +4,9 @@
  * (from a timer, from another thread), close while parked, 1,000 fds,
  * edge-triggered readiness cache, fd reuse and generations, deregistration
  * inside a batch, handler errors, EPOLLERR/EPOLLHUP, fairness under load,
- * AbortSignal, the cooperative budget and bad input.
+ * AbortSignal, the cooperative budget (cached readiness spends it), the
+ * `await using` scope trap, and the rails: bad input, blocking fds, empty
+ * interests, a second register of one fd, bad options.
  *
  * Process-exit behaviour lives in `reactor_exit_test.ts`, timers in
  * `timers_test.ts`, the bare Poller in `poller_test.ts`.
@@ -23,21 +25,31 @@ import {
   assertNotEquals,
   assertRejects,
   assertStrictEquals,
+  assertStringIncludes,
   assertThrows,
 } from "@std/assert";
 import {
+  AF_UNIX,
   close,
   EFD_CLOEXEC,
   EFD_NONBLOCK,
   EPOLLERR,
+  EPOLLET,
   EPOLLHUP,
   EPOLLIN,
   EPOLLOUT,
+  EPOLLPRI,
   ErrnoError,
   eventfd,
   eventfd_read,
   eventfd_write,
+  O_CLOEXEC,
+  pipe2,
   read,
+  setNonBlocking,
+  SOCK_CLOEXEC,
+  SOCK_STREAM,
+  socketpair,
   timerfd_settime,
   WOULD_BLOCK,
   write,
@@ -47,11 +59,13 @@ import {
   type ParkStrategy,
   Reactor,
   type ReactorOptions,
-  type Registration,
+  type ReadyHandler,
+  Registration,
+  toEvents,
 } from "../reactor/mod.ts";
 import {
   assertFalse,
-  type FdScope,
+  FdScope,
   isPending,
   makeEventfd,
   makePipe,
@@ -239,11 +253,38 @@ reactorTest("after close(): register and setTimer throw BadResource; the fds sta
   const efd = makeEventfd(t.fds);
   t.reactor.register(efd, { readable: true });
   await t.reactor.close();
-  assertThrows(() => t.reactor.register(efd, { readable: true }), Deno.errors.BadResource);
-  assertThrows(() => t.reactor.setTimer(1, () => {}), Deno.errors.BadResource);
+  assertThrows(() => t.reactor.register(efd, { readable: true }), Deno.errors.BadResource, "close()");
+  assertThrows(() => t.reactor.setTimer(1, () => {}), Deno.errors.BadResource, "close()");
   assert(eventfd_write(efd, 1), "close() must not close the caller's fds");
   assertEquals(eventfd_read(efd), 1);
 }, { variants: PARK_VARIANTS });
+
+// The `await using` trap (issue 8 item 6): the scope closes the reactor before
+// any event. Not preventable, but every later use says what happened.
+Deno.test("reactor: after its `await using` scope ends, the handler never runs and every use says why", async () => {
+  const fds = new FdScope();
+  const efd = makeEventfd(fds);
+  const made: { reactor: Reactor; reg: Registration }[] = [];
+  let calls = 0;
+  try {
+    {
+      await using reactor = new Reactor();
+      made.push({ reactor, reg: reactor.register(efd, { readable: true }, () => calls++) });
+    }
+    const [{ reactor, reg }] = made;
+    eventfd_write(efd, 1);
+    await sleep(20);
+    assertEquals(calls, 0, "the trap: the scope ended before the event");
+    assert(reactor.closed);
+    const scope = "`await using` scope";
+    assertThrows(() => reactor.register(efd, { readable: true }), Deno.errors.BadResource, scope);
+    assertThrows(() => reactor.setTimer(1, () => {}), Deno.errors.BadResource, scope);
+    assertThrows(() => reg.modify({ readable: true }), Deno.errors.BadResource, scope);
+    await assertRejects(() => reg.readable(), Deno.errors.BadResource, scope);
+  } finally {
+    fds.closeAll();
+  }
+});
 
 reactorTest(
   "close() from inside a handler resolves, and the handler's own registration goes inert",
@@ -416,8 +457,9 @@ reactorTest("fd reuse inside a batch: the stale event of the old generation is d
     t.fds.close(x); // without deregistering, while x's event sits later in this batch
     const y = makeEventfd(t.fds); // takes x's number
     swapped = y;
-    // Interest {}: a legitimate event for y could only be ERR/HUP, never EPOLLIN.
-    t.reactor.register(y, {}, (ev) => newEvents.push(ev));
+    // Interest EPOLLPRI, which an eventfd never reports: a legitimate event for y
+    // could only be ERR/HUP, never EPOLLIN.
+    t.reactor.register(y, { priority: true }, (ev) => newEvents.push(ev));
   });
   await fromHandler(t, () => {
     write(cPeer, ONE);
@@ -486,7 +528,8 @@ reactorTest(
       if (oldB === null) return;
       oldB.deregister();
       oldB = null;
-      newB = t.reactor.register(b, {}, (ev) => newEvents.push(ev)); // same fd, new generation
+      // Same fd, new generation; EPOLLPRI, which a Unix socket never reports.
+      newB = t.reactor.register(b, { priority: true }, (ev) => newEvents.push(ev));
     });
     await fromHandler(t, () => {
       write(aPeer, ONE);
@@ -550,10 +593,11 @@ reactorTest("a handler that deregisters itself and then throws still reports to 
 
 // ------------------------------------------------------------------ EPOLLERR / EPOLLHUP
 
+// Interests without EPOLLIN or EPOLLOUT (an empty one is refused: see "bad input").
 const NO_READ_INTERESTS: [string, Interest | number][] = [
-  ["{}", {}],
-  ["{ readable: false }", { readable: false }],
-  ["0", 0],
+  ["{ priority: true }", { priority: true }],
+  ["{ readable: false, readClosed: true }", { readable: false, readClosed: true }],
+  ["EPOLLPRI", EPOLLPRI],
 ];
 
 for (const [label, interest] of NO_READ_INTERESTS) {
@@ -577,11 +621,11 @@ for (const [label, interest] of NO_READ_INTERESTS) {
 }
 
 reactorTest(
-  "a pipe's write end with its reader closed: EPOLLERR reaches a {} handler and wakes both waits",
+  "a pipe's write end with its reader closed: EPOLLERR reaches an EPOLLPRI handler and wakes both waits",
   async (t) => {
     const [r, w] = makePipe(t.fds);
     const seen: number[] = [];
-    const reg = t.reactor.register(w, {}, (ev) => seen.push(ev));
+    const reg = t.reactor.register(w, { priority: true }, (ev) => seen.push(ev));
     const both = Promise.all([reg.readable(), reg.writable()]);
     setTimeout(() => t.fds.close(r), 10);
     await within(both, 2000, "readable() and writable() after EPOLLERR");
@@ -729,6 +773,54 @@ reactorTest("the budget option sets the size; a poll round refills it", async (t
   reg.deregister();
 }, { variants: VARIANTS.slice(0, 1), options: { budget: 4 } });
 
+// Regression: readiness answered from the cache cost nothing, so a task that
+// awaited readable() in a loop and never cleared it spun on resolved promises
+// (microtasks only): no timer ran again and the process hung.
+for (const side of ["readable", "writable"] as const) {
+  reactorTest(
+    `a task looping on a cached ${side}() without clearing it still lets timers run`,
+    async (t) => {
+      const [a, b] = makeSocketpair(t.fds);
+      write(b, ONE); // a stays readable (never read) and writable (never filled)
+      const reg = t.reactor.register(a, side === "readable" ? { readable: true } : { writable: true });
+      const ready = (): Promise<void> => side === "readable" ? reg.readable() : reg.writable();
+      await within(ready(), 2000, "the first event");
+      let timeout = false;
+      let reactorTimer = false;
+      setTimeout(() => timeout = true, 5);
+      t.reactor.setTimer(5, () => reactorTimer = true);
+      // Bounded by the clock, not by a timer: no timer could stop a spinning loop.
+      const end = performance.now() + 2000;
+      let spins = 0;
+      while (!(timeout && reactorTimer) && performance.now() < end) {
+        await ready();
+        spins++;
+      }
+      assert(timeout, `no setTimeout ran during ${spins} cached ${side}() in 2 s`);
+      assert(reactorTimer, `the reactor's timer never ran during ${spins} cached ${side}() in 2 s`);
+      drainFd(a);
+      reg.deregister();
+    },
+    { variants: PARK_VARIANTS },
+  );
+}
+
+reactorTest("out of budget, a cached readable() resolves only after a macrotask yield", async (t) => {
+  const efd = makeEventfd(t.fds);
+  eventfd_write(efd, 1); // never read: the cache stays readable
+  const reg = t.reactor.register(efd, { readable: true });
+  await within(reg.readable(), 2000, "the event");
+  await t.reactor.yield(); // a full budget: 4
+  const settled: number[] = [];
+  const waits = [1, 2, 3, 4, 5].map((i) => reg.readable().then(() => settled.push(i)));
+  for (let i = 0; i < 20; i++) await null; // microtask turns only
+  assertEquals(settled, [1, 2, 3, 4], "the fifth must wait for a macrotask");
+  await within(Promise.all(waits), 2000, "the fifth, after the yield");
+  assertEquals(settled, [1, 2, 3, 4, 5]);
+  eventfd_read(efd);
+  reg.deregister();
+}, { variants: PARK_VARIANTS, options: { budget: 4 } });
+
 // ------------------------------------------------------------------ bad input
 
 reactorTest("register() rejects bad fds and interests without changing the reactor", (t) => {
@@ -755,30 +847,151 @@ reactorTest("register() rejects bad fds and interests without changing the react
   );
 }, { variants: VARIANTS.slice(0, 1) });
 
-reactorTest("registering an fd twice throws EEXIST and keeps the first registration working", async (t) => {
-  const efd = makeEventfd(t.fds);
-  const first = t.reactor.register(efd, { readable: true });
-  assertEquals(assertThrows(() => t.reactor.register(efd, { readable: true }), ErrnoError).code, "EEXIST");
-  assert(first.active);
-  assertEquals(t.reactor.size, 1);
-  setTimeout(() => eventfd_write(efd, 1), 3);
-  await within(first.readable(), 2000, "the first registration after the failed second");
-  eventfd_read(efd);
-  first.deregister();
-}, { variants: PARK_VARIANTS });
+reactorTest(
+  "registering an fd twice throws EEXIST saying to use modify(); the first keeps working",
+  async (t) => {
+    const efd = makeEventfd(t.fds);
+    const first = t.reactor.register(efd, { readable: true });
+    const err = assertThrows(() => t.reactor.register(efd, { readable: true }), ErrnoError, "modify()");
+    assertEquals(err.code, "EEXIST");
+    assert(first.active);
+    assertEquals(t.reactor.size, 1);
+    setTimeout(() => eventfd_write(efd, 1), 3);
+    await within(first.readable(), 2000, "the first registration after the failed second");
+    eventfd_read(efd);
+    first.deregister();
+  },
+  { variants: PARK_VARIANTS },
+);
 
-const BAD_OPTIONS: [string, ReactorOptions, typeof RangeError | typeof TypeError][] = [
-  ["busyWaitMicros: -1", { busyWaitMicros: -1 }, RangeError],
-  ["busyWaitMicros: 1.5", { busyWaitMicros: 1.5 }, RangeError],
-  ['strategy: "threads"', { strategy: "threads" as "worker" }, TypeError],
-  ["maxEvents: 0", { maxEvents: 0 }, RangeError],
+// Regression: a blocking fd was accepted, and the first read that found
+// nothing then blocked the JS thread for good.
+reactorTest("register() refuses a blocking fd, saying O_NONBLOCK and how to set it", (t) => {
+  const efd = t.fds.add(eventfd(0, EFD_CLOEXEC));
+  const [r] = t.fds.addPair(pipe2(O_CLOEXEC));
+  const [s] = t.fds.addPair(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC));
+  for (const [what, fd] of [["eventfd", efd], ["pipe", r], ["socketpair", s]] as const) {
+    const err = assertThrows(() => t.reactor.register(fd, { readable: true }), TypeError, "O_NONBLOCK", what);
+    assertStringIncludes(err.message, "setNonBlocking(fd)");
+  }
+  assertEquals(t.reactor.size, 0);
+  assertEquals(t.reactor.stats, { drains: 0, busyWaits: 0, parks: 0, yields: 0 }, "the loop started");
+  setNonBlocking(efd);
+  t.reactor.register(efd, { readable: true }).deregister();
+}, { variants: VARIANTS.slice(0, 1) });
+
+const EMPTY_INTERESTS: [string, Interest | number][] = [
+  ["{}", {}],
+  ["{ readable: false, writable: false }", { readable: false, writable: false }],
+  ["0", 0],
+  ["EPOLLERR | EPOLLHUP", EPOLLERR | EPOLLHUP],
+  ['{ trigger: "edge", oneshot: true }', { trigger: "edge", oneshot: true }],
+  ["EPOLLET", EPOLLET],
 ];
 
-for (const [label, options, ErrorClass] of BAD_OPTIONS) {
-  Deno.test(`reactor: new Reactor({ ${label} }) throws ${ErrorClass.name}`, () => {
-    assertThrows(() => new Reactor(options), ErrorClass);
+// Regression: register(fd, {}) was accepted; a readable() on it waited forever.
+reactorTest("register() and modify() refuse an interest with nothing to wait for", async (t) => {
+  const efd = makeEventfd(t.fds);
+  for (const [label, interest] of EMPTY_INTERESTS) {
+    assertThrows(() => t.reactor.register(efd, interest), TypeError, "{ readable: true }", label);
+  }
+  assertEquals(t.reactor.size, 0);
+  const reg = t.reactor.register(efd, { readable: true });
+  for (const [label, interest] of EMPTY_INTERESTS) {
+    assertThrows(() => reg.modify(interest), TypeError, "{ readable: true }", `modify(${label})`);
+  }
+  assertThrows(() => reg.modify(2 ** 40), RangeError);
+  assertThrows(() => reg.modify({ readable: "yes" } as unknown as Interest), TypeError);
+  assertEquals(reg.events, EPOLLIN, "a refused modify() changed the interest");
+  reg.modify({ readable: true, writable: true }); // an Interest is accepted, as by register()
+  assertEquals(reg.events, EPOLLIN | EPOLLOUT);
+  setTimeout(() => eventfd_write(efd, 1), 3);
+  await within(reg.readable(), 2000, "the registration after the refused modify() calls");
+  eventfd_read(efd);
+  reg.deregister();
+}, { variants: PARK_VARIANTS });
+
+// Regression: toEvents(2 ** 40) was 0, { readable: "yes" } was EPOLLIN, a
+// misspelt field was ignored.
+Deno.test("interest: toEvents refuses out-of-range numbers, unknown bits, wrong types and unknown fields", () => {
+  for (const n of [2 ** 40, 2 ** 32, -(2 ** 31) - 1, 0x100000]) assertThrows(() => toEvents(n), RangeError);
+  for (const n of [NaN, Infinity, 1.5]) assertThrows(() => toEvents(n), TypeError);
+  const bad = (x: unknown): Interest => x as Interest;
+  assertThrows(() => toEvents(bad({ readable: "yes" })), TypeError, "readable must be a boolean");
+  assertThrows(() => toEvents(bad({ writable: 1 })), TypeError, "writable must be a boolean");
+  assertThrows(() => toEvents(bad({ read: true })), TypeError, 'unknown Interest field "read"');
+  assertThrows(() => toEvents(bad({ trigger: "both" })), TypeError);
+  for (const x of [undefined, null, "EPOLLIN", () => EPOLLIN]) {
+    assertThrows(() => toEvents(bad(x)), TypeError);
+  }
+  assertEquals(toEvents(EPOLLIN | EPOLLET), EPOLLIN + EPOLLET, "a `|` with EPOLLET is negative in JS");
+  assertEquals(toEvents({ readable: true, writable: undefined, trigger: "edge" }), EPOLLIN + EPOLLET);
+  assertEquals(toEvents({}), 0, "a conversion, not a registration: register() refuses it");
+});
+
+// Regression: a handler that was not a function was accepted, and threw from
+// inside the loop at the first event.
+reactorTest(
+  "register(), setHandler() and readable() refuse a handler or signal of the wrong type",
+  async (t) => {
+    const efd = makeEventfd(t.fds);
+    for (const bad of ["log", null, 5, {}]) {
+      assertThrows(
+        () => t.reactor.register(efd, { readable: true }, bad as unknown as ReadyHandler),
+        TypeError,
+      );
+    }
+    assertEquals(t.reactor.size, 0);
+    const reg = t.reactor.register(efd, { readable: true });
+    assertThrows(() => reg.setHandler("log" as unknown as ReadyHandler), TypeError, "handler");
+    const notASignal = { aborted: false } as unknown as AbortSignal;
+    await assertRejects(() => reg.readable(notASignal), TypeError, "AbortSignal");
+    await assertRejects(() => reg.writable(notASignal), TypeError, "AbortSignal");
+    reg.deregister();
+  },
+  { variants: VARIANTS.slice(0, 1) },
+);
+
+Deno.test("reactor: a Registration cannot be made with new", () => {
+  const Forge = Registration as unknown as new (...args: unknown[]) => Registration;
+  const owner = {
+    modify() {},
+    deregister() {},
+    reportError() {},
+    consumeBudget: () => true,
+    yield: async () => {},
+  };
+  assertThrows(() => new Forge(owner, 0, 1, EPOLLIN, undefined), TypeError, "Reactor.register()");
+});
+
+const BAD_OPTIONS: [string, ReactorOptions, typeof RangeError | typeof TypeError, string][] = [
+  ["busyWaitMicros: -1", { busyWaitMicros: -1 }, RangeError, "busyWaitMicros"],
+  ["busyWaitMicros: 1.5", { busyWaitMicros: 1.5 }, RangeError, "busyWaitMicros"],
+  ['strategy: "threads"', { strategy: "threads" as "worker" }, TypeError, "strategy"],
+  ["maxEvents: 0", { maxEvents: 0 }, RangeError, "maxEvents"],
+  ["maxEvents: NaN", { maxEvents: NaN }, RangeError, "maxEvents"],
+  ['maxEvents: "5"', { maxEvents: "5" as unknown as number }, RangeError, "maxEvents"],
+  ["budget: 0", { budget: 0 }, RangeError, "budget"],
+  ["budget: -1", { budget: -1 }, RangeError, "budget"],
+  ["budget: 1.5", { budget: 1.5 }, RangeError, "budget"],
+  ["budget: NaN", { budget: NaN }, RangeError, "budget"],
+  ['budget: "8"', { budget: "8" as unknown as number }, RangeError, "budget"],
+  ['onError: "log"', { onError: "log" as unknown as () => void }, TypeError, "onError"],
+];
+
+// Regression: budget 0 / NaN / "8" and a non-function onError were accepted
+// (a reactor that never grants an operation, or throws from inside its loop).
+for (const [label, options, ErrorClass, names] of BAD_OPTIONS) {
+  Deno.test(`reactor: new Reactor({ ${label} }) throws ${ErrorClass.name} naming ${names}`, () => {
+    assertThrows(() => new Reactor(options), ErrorClass, names);
   });
 }
+
+Deno.test("reactor: options that are not an object are a TypeError", () => {
+  for (const bad of [null, "fast", 5]) {
+    assertThrows(() => new Reactor(bad as unknown as ReactorOptions), TypeError, "options must be an object");
+  }
+});
 
 // Regression: the Epoll made before the Poller validated the options used to
 // stay open when the Poller threw.
