@@ -1,0 +1,180 @@
+/**
+ * The stress clients as one fleet: starts the client processes
+ * (bench/stress/client.c), parses their stat and event lines, and adds their
+ * counters and latency histograms up.
+ *
+ * @module
+ */
+
+import { Histogram } from "./hist.ts";
+import { Proc } from "./procs.ts";
+
+/** The cumulative counters of a stat line (see client.c). */
+export interface Counters {
+  up: number;
+  est: number;
+  failed: number;
+  dropped: number;
+  sent: number;
+  ok: number;
+  late: number;
+  lost: number;
+  bad: number;
+  eof: number;
+  rst: number;
+  inflight: number;
+}
+
+const COUNTER_NAMES: (keyof Counters)[] = [
+  "up",
+  "est",
+  "failed",
+  "dropped",
+  "sent",
+  "ok",
+  "late",
+  "lost",
+  "bad",
+  "eof",
+  "rst",
+  "inflight",
+];
+
+/** All zero. */
+export function zeroCounters(): Counters {
+  return Object.fromEntries(COUNTER_NAMES.map((k) => [k, 0])) as unknown as Counters;
+}
+
+/** What one client process reported at exit (its `done` line). */
+export interface ClientDone extends Counters {
+  id: number;
+  conns: number;
+  deadline: boolean;
+  cpuUser: number;
+  cpuSys: number;
+  ms: number;
+}
+
+/** How to start the fleet. */
+export interface FleetOptions {
+  client: string;
+  host: string;
+  /** The port each client process connects to (one per client). */
+  ports: number[];
+  /** Connections per client process (one per client). */
+  conns: number[];
+  parallel: number;
+  size: number;
+  /** Seconds after which every client closes and exits by itself. */
+  deadline: number;
+  setupTimeout: number;
+}
+
+/** The source address of client `i`: 127.1.x.y, its own, so it has the whole port range. */
+export function sourceAddress(i: number): string {
+  return `127.1.${Math.floor(i / 250)}.${(i % 250) + 1}`;
+}
+
+/** One client process and what it last said. */
+class Client {
+  readonly proc: Proc;
+  counters: Counters = zeroCounters();
+  readonly events = new Map<string, number[]>();
+  done: ClientDone | null = null;
+
+  constructor(id: number, argv: string[], onStat: (h: Histogram) => void) {
+    this.proc = new Proc(`client ${id}`, argv, { stdin: true, onLine: (line) => this.#line(line, onStat) });
+  }
+
+  #line(line: string, onStat: (h: Histogram) => void): void {
+    if (line.startsWith("stat ")) {
+      const f = new Map(line.slice(5).split(" ").map((kv) => kv.split("=", 2) as [string, string]));
+      for (const k of COUNTER_NAMES) this.counters[k] = Number(f.get(k) ?? 0);
+      const h = new Histogram();
+      h.addLine(f.get("h") ?? "", Number(f.get("n")), Number(f.get("sum")), Number(f.get("max")));
+      if (h.n > 0) onStat(h);
+    } else if (line.startsWith("done ")) {
+      this.done = JSON.parse(line.slice(5));
+    } else {
+      const [name, ms] = line.split(" ");
+      this.events.set(name, [...(this.events.get(name) ?? []), Number(ms)]);
+    }
+  }
+}
+
+/** Every client process; `onLatency` receives each stat line's histogram as it comes. */
+export class Fleet {
+  readonly clients: Client[];
+
+  /** Starts one client process per entry of `opts.ports`. */
+  constructor(opts: FleetOptions, onLatency: (h: Histogram) => void) {
+    this.clients = opts.ports.map((port, i) =>
+      new Client(i, [
+        opts.client,
+        ...["--host", opts.host, "--port", String(port), "--conns", String(opts.conns[i])],
+        ...["--src", sourceAddress(i), "--id", String(i), "--parallel", String(opts.parallel)],
+        ...["--size", String(opts.size), "--deadline", String(opts.deadline)],
+        ...["--setup-timeout", String(opts.setupTimeout)],
+      ], onLatency)
+    );
+  }
+
+  /** The PIDs, for /proc sampling. */
+  get pids(): number[] {
+    return this.clients.map((c) => c.proc.pid);
+  }
+
+  /** The counters summed over every client. */
+  totals(): Counters {
+    const sum = zeroCounters();
+    for (const c of this.clients) for (const k of COUNTER_NAMES) sum[k] += c.counters[k];
+    return sum;
+  }
+
+  /** Sends a command line to every client. */
+  async send(line: string): Promise<void> {
+    await Promise.all(this.clients.map((c) => c.proc.send(line)));
+  }
+
+  /** How many clients have said `event` at least `times` times, or exited. */
+  #reported(event: string, times: number): number {
+    return this.clients.filter((c) => (c.events.get(event)?.length ?? 0) >= times || c.proc.exited).length;
+  }
+
+  /**
+   * Waits until every client has said `event` (the `times`-th time) or
+   * exited, polling every 50 ms, at most `timeoutMs`; resolves with whether
+   * all did, and calls `tick` on the way (the live status line).
+   */
+  async waitAll(event: string, times: number, timeoutMs: number): Promise<boolean> {
+    const end = performance.now() + timeoutMs;
+    while (this.#reported(event, times) < this.clients.length) {
+      if (performance.now() > end) return false;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return this.clients.every((c) => (c.events.get(event)?.length ?? 0) >= times);
+  }
+
+  /** The largest `times`-th value of `event` (ms, as the clients measured it), or null. */
+  slowest(event: string, times: number): number | null {
+    const values = this.clients.map((c) => c.events.get(event)?.[times - 1]).filter((v) => v !== undefined);
+    return values.length ? Math.max(...values as number[]) : null;
+  }
+
+  /** Tells every client to close (RST) and exit, and waits (bounded) for their `done` lines. */
+  async close(timeoutMs: number): Promise<ClientDone[]> {
+    await this.send("close");
+    await Promise.all(this.clients.map((c) => c.proc.closeStdin()));
+    const end = performance.now() + timeoutMs;
+    while (this.clients.some((c) => !c.proc.exited) && performance.now() < end) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await Promise.all(this.clients.map((c) => c.proc.stop(2_000)));
+    return this.clients.map((c) => c.done).filter((d): d is ClientDone => d !== null);
+  }
+
+  /** Recent stderr of clients that wrote any, for error messages. */
+  errors(): string[] {
+    return this.clients.flatMap((c) => c.proc.stderrTail.map((l) => `${c.proc.name}: ${l}`)).slice(-10);
+  }
+}

@@ -1,0 +1,384 @@
+/**
+ * One stress run, start to end: K server processes (or a given target),
+ * the client fleet, and the phases establish → sweep(s) → paced heartbeats →
+ * close, each measured (wall time, CPU of servers and clients split user/system,
+ * the scheduler's run and wait time, machine CPU split, echo latency), with
+ * memory sampled at rest, with every connection up, and after they closed.
+ *
+ * @module
+ */
+
+import { type ClientDone, type Counters, Fleet } from "./fleet.ts";
+import type { LatencySummary } from "./hist.ts";
+import { Monitor } from "./monitor.ts";
+import { Proc } from "./procs.ts";
+import type { ServerPlan, Spread } from "./servers.ts";
+import {
+  cpuBetween,
+  type CpuSample,
+  type KernelSample,
+  openFds,
+  sampleCpu,
+  sampleKernel,
+  sampleProcs,
+  sampleSched,
+  sampleSlabCaches,
+  schedDelta,
+  type SchedSample,
+  slabGrowth,
+} from "./system.ts";
+
+/** Most connections one client process opens (the fd limit is 20,000, hard). */
+export const PER_CLIENT = 19_900;
+
+/** The load: how many connections, and what each one does. */
+export interface Load {
+  conns: number;
+  /** Seconds between two heartbeats on one connection, and how many each gets. */
+  interval: number;
+  beats: number;
+  sweeps: number;
+  size: number;
+  parallel: number;
+  /** Connect-and-echo rounds against the same servers (memory returned after each close). */
+  rounds: number;
+  /** Seconds to let memory settle before a sample. */
+  settle: number;
+  port: number;
+}
+
+/** An already running server: host and ports (clients are spread over them), and PIDs to watch. */
+export interface Target {
+  host: string;
+  ports: number[];
+  pids: number[];
+}
+
+/** What to run. */
+export interface RunConfig extends Load {
+  /** Where the servers' code is (cwd of every server process). */
+  root: string;
+  clientBin: string;
+  /** The server to start, or null with `target`. */
+  plan: ServerPlan | null;
+  target: Target | null;
+  spread: Spread;
+  procs: number;
+  print: boolean;
+}
+
+/** Time and CPU of one phase. */
+export interface PhaseStats {
+  wallS: number;
+  server: { userS: number; sysS: number };
+  clients: { userS: number; sysS: number };
+  /** Machine-wide seconds by kind over the phase (all cores). */
+  machine: { user: number; system: number; softirq: number; idle: number; total: number };
+  /** Servers' threads: run vs run-queue wait, context switches. */
+  serverSched: SchedSample;
+  clientSched: SchedSample;
+  latency: LatencySummary | null;
+}
+
+/** Memory at one point. */
+export interface MemorySample {
+  at: string;
+  serverRssKiB: number;
+  clientRssKiB: number;
+  kernel: KernelSample;
+}
+
+/** One round of clients: establish, sweeps, beats, close. */
+export interface RoundResult {
+  establishS: number | null;
+  /** The slowest client's own view of establishing (from its start), ms. */
+  establishClientMs: number | null;
+  sweepS: (number | null)[];
+  beatsS: number | null;
+  phases: Record<string, PhaseStats>;
+  memory: MemorySample[];
+  slabTop: [string, number][];
+  /** Connections per server process (open fds minus those at rest), when every connection was up. */
+  perServer: { min: number; max: number } | null;
+  totals: Counters;
+  done: ClientDone[];
+  clientErrors: string[];
+}
+
+/** Everything a run measured. */
+export interface RunResult {
+  serverStartMs: number[];
+  serverStopMs: number[];
+  /** Server RSS with nothing connected, and the kernel before any server started. */
+  rest: MemorySample;
+  before: KernelSample;
+  rounds: RoundResult[];
+  peakEstablishRate: number;
+  peakServerRssKiB: number;
+  ports: number[];
+}
+
+const LISTENING = /^listening on (.+):(\d+)$/;
+
+async function startServer(
+  plan: ServerPlan,
+  port: number,
+  share: boolean,
+  root: string,
+): Promise<[Proc, number]> {
+  let resolve: (port: number) => void = () => {};
+  const listening = new Promise<number>((r) => resolve = r);
+  const proc = new Proc(plan.name, plan.argv(port, share), {
+    cwd: root,
+    env: plan.env,
+    onLine: (line) => {
+      const m = LISTENING.exec(line);
+      if (m) resolve(Number(m[2]));
+    },
+  });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const failed = Promise.race([
+    proc.status.then((s) => `exited with ${s.code}`),
+    new Promise<string>((r) => timer = setTimeout(() => r("no 'listening on' within 30 s"), 30_000)),
+  ]);
+  const got = await Promise.race([listening, failed]);
+  clearTimeout(timer);
+  if (typeof got === "string") {
+    await proc.stop();
+    throw new Error(
+      `${plan.name} ${plan.argv(port, share).join(" ")}: ${got}\n${proc.stderrTail.join("\n")}`,
+    );
+  }
+  return [proc, got];
+}
+
+/** Starts K processes: on one shared port, or each on its own; in batches so that start-up is timed fairly. */
+async function startServers(
+  cfg: RunConfig,
+  plan: ServerPlan,
+): Promise<{ procs: Proc[]; ports: number[]; ms: number[] }> {
+  const share = cfg.spread === "reuseport";
+  const procs: Proc[] = [];
+  const ports: number[] = [];
+  const ms: number[] = [];
+  const one = async (port: number): Promise<void> => {
+    const t0 = performance.now();
+    const [proc, got] = await startServer(plan, port, share, cfg.root);
+    procs.push(proc), ports.push(got), ms.push(performance.now() - t0);
+  };
+  await one(cfg.port);
+  const port = share ? ports[0] : 0;
+  for (let i = 1; i < cfg.procs; i += 8) {
+    await Promise.all(Array.from({ length: Math.min(8, cfg.procs - i) }, () => one(port)));
+  }
+  return { procs, ports: share ? [ports[0]] : ports, ms };
+}
+
+/** Splits N connections into client processes of at most PER_CLIENT, each aimed at one port. */
+export function splitClients(conns: number, ports: number[]): { ports: number[]; conns: number[] } {
+  const clients = Math.max(ports.length, Math.ceil(conns / PER_CLIENT));
+  // With one port per server, every server gets the same number of clients.
+  const count = Math.ceil(clients / ports.length) * ports.length;
+  const each = Array.from(
+    { length: count },
+    (_, i) => Math.floor(conns / count) + (i < conns % count ? 1 : 0),
+  );
+  return { ports: each.map((_, i) => ports[i % ports.length]), conns: each };
+}
+
+class PhaseClock {
+  #t = performance.now();
+  #server: ReturnType<typeof sampleProcs>;
+  #clients: ReturnType<typeof sampleProcs>;
+  #cpu: CpuSample = sampleCpu();
+  #ss: SchedSample;
+  #cs: SchedSample;
+
+  constructor(readonly serverPids: number[], readonly clientPids: number[]) {
+    this.#server = sampleProcs(serverPids);
+    this.#clients = sampleProcs(clientPids);
+    this.#ss = sampleSched(serverPids);
+    this.#cs = sampleSched(clientPids);
+  }
+
+  end(latency: LatencySummary | null): PhaseStats {
+    const server = sampleProcs(this.serverPids), clients = sampleProcs(this.clientPids), cpu = sampleCpu();
+    return {
+      wallS: (performance.now() - this.#t) / 1000,
+      server: cpuBetween(this.#server, server),
+      clients: cpuBetween(this.#clients, clients),
+      machine: {
+        user: cpu.user - this.#cpu.user,
+        system: cpu.system - this.#cpu.system,
+        softirq: cpu.softirq - this.#cpu.softirq,
+        idle: cpu.idle - this.#cpu.idle,
+        total: cpu.total - this.#cpu.total,
+      },
+      serverSched: schedDelta(this.#ss, sampleSched(this.serverPids)),
+      clientSched: schedDelta(this.#cs, sampleSched(this.clientPids)),
+      latency,
+    };
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function memoryAt(at: string, serverPids: number[], clientPids: number[]): MemorySample {
+  return {
+    at,
+    serverRssKiB: sampleProcs(serverPids).rssKiB,
+    clientRssKiB: sampleProcs(clientPids).rssKiB,
+    kernel: sampleKernel(),
+  };
+}
+
+/** Per-phase time bounds, s: generous, scaled with N; the clients' own deadline is their sum. */
+export function phaseTimeouts(
+  cfg: RunConfig,
+): { establish: number; sweep: number; beats: number; total: number } {
+  const establish = 60 + cfg.conns / 1_000;
+  const sweep = 60 + cfg.conns / 2_000;
+  const beats = cfg.interval * cfg.beats + 60 + cfg.conns / 2_000;
+  return { establish, sweep, beats, total: establish + sweep * cfg.sweeps + beats + 2 * cfg.settle + 60 };
+}
+
+async function phase<T>(
+  name: string,
+  mon: Monitor,
+  pids: [number[], number[]],
+  phases: Record<string, PhaseStats>,
+  body: () => Promise<T>,
+): Promise<T> {
+  mon.phase = name;
+  const clock = new PhaseClock(...pids);
+  const out = await body();
+  phases[name] = clock.end(mon.latency.get(name)?.summary() ?? null);
+  return out;
+}
+
+function perServerConns(
+  serverPids: number[],
+  restFds: (number | null)[],
+): { min: number; max: number } | null {
+  const counts = serverPids.map((pid, i) => (openFds(pid) ?? 0) - (restFds[i] ?? 0));
+  return counts.length ? { min: Math.min(...counts), max: Math.max(...counts) } : null;
+}
+
+async function round(
+  cfg: RunConfig,
+  mon: Monitor,
+  serverPids: number[],
+  ports: number[],
+  restFds: (number | null)[],
+): Promise<RoundResult> {
+  const limits = phaseTimeouts(cfg);
+  const split = splitClients(cfg.conns, ports);
+  const slab0 = sampleSlabCaches();
+  const phases: Record<string, PhaseStats> = {};
+  const memory: MemorySample[] = [];
+  for (const k of mon.latency.keys()) mon.latency.delete(k);
+  const t0 = performance.now();
+  mon.phase = "establish";
+  const fleet = new Fleet({
+    client: cfg.clientBin,
+    host: cfg.target?.host ?? "127.0.0.1",
+    ports: split.ports,
+    conns: split.conns,
+    parallel: cfg.parallel,
+    size: cfg.size,
+    deadline: limits.total,
+    setupTimeout: Math.min(120, limits.establish),
+  }, mon.onLatency);
+  mon.fleet = fleet;
+  const pids: [number[], number[]] = [serverPids, fleet.pids];
+  const clock = new PhaseClock(...pids);
+  try {
+    const allUp = await fleet.waitAll("up", 1, limits.establish * 1000);
+    const establishS = allUp ? (performance.now() - t0) / 1000 : null;
+    phases.establish = clock.end(mon.latency.get("establish")?.summary() ?? null);
+    await sleep(cfg.settle * 1000);
+    memory.push(memoryAt("up", serverPids, fleet.pids));
+    const slabTop = slabGrowth(slab0, sampleSlabCaches());
+    const perServer = cfg.spread === "reuseport" ? perServerConns(serverPids, restFds) : null;
+    const sweepS: (number | null)[] = [];
+    for (let s = 1; s <= cfg.sweeps; s++) {
+      sweepS.push(
+        await phase(`sweep${s}`, mon, pids, phases, async () => {
+          const st = performance.now();
+          await fleet.send("sweep");
+          return (await fleet.waitAll("sweep", s, limits.sweep * 1000))
+            ? (performance.now() - st) / 1000
+            : null;
+        }),
+      );
+    }
+    const beatsS = await phase("beats", mon, pids, phases, async () => {
+      const st = performance.now();
+      await fleet.send(`beat ${cfg.interval} ${cfg.beats}`);
+      return (await fleet.waitAll("beaten", 1, limits.beats * 1000)) ? (performance.now() - st) / 1000 : null;
+    });
+    memory.push(memoryAt("beats", serverPids, fleet.pids));
+    const totals = fleet.totals();
+    const done = await phase("close", mon, pids, phases, () => fleet.close(30_000));
+    await sleep(cfg.settle * 1000);
+    memory.push(memoryAt("closed", serverPids, []));
+    const establishClientMs = fleet.slowest("up", 1);
+    return {
+      establishS,
+      establishClientMs,
+      sweepS,
+      beatsS,
+      phases,
+      memory,
+      slabTop,
+      perServer,
+      totals,
+      done,
+      clientErrors: fleet.errors(),
+    };
+  } finally {
+    await fleet.close(5_000);
+    mon.fleet = null;
+    mon.phase = "idle";
+  }
+}
+
+/** Runs the whole thing; `started` gets every server process as soon as it is up (for cleanup). */
+export async function runStress(cfg: RunConfig): Promise<RunResult> {
+  const before = sampleKernel();
+  let servers: Proc[] = [];
+  let ports: number[];
+  let startMs: number[] = [];
+  if (cfg.plan !== null) {
+    const s = await startServers(cfg, cfg.plan);
+    servers = s.procs, ports = s.ports, startMs = s.ms;
+  } else {
+    ports = cfg.target!.ports;
+  }
+  const serverPids = cfg.plan ? servers.map((p) => p.pid) : cfg.target!.pids;
+  const mon = new Monitor(serverPids, before, cfg.print);
+  try {
+    await sleep(cfg.settle * 1000);
+    const rest = memoryAt("rest", serverPids, []);
+    const restFds = serverPids.map(openFds);
+    mon.start();
+    const rounds: RoundResult[] = [];
+    for (let r = 0; r < cfg.rounds; r++) rounds.push(await round(cfg, mon, serverPids, ports, restFds));
+    mon.stop();
+    mon.phase = "stop";
+    const serverStopMs = await Promise.all(servers.map((p) => p.stop(5_000)));
+    return {
+      serverStartMs: startMs,
+      serverStopMs,
+      rest,
+      before,
+      rounds,
+      peakEstablishRate: mon.peakEstablishRate,
+      peakServerRssKiB: mon.peakServerRssKiB,
+      ports,
+    };
+  } finally {
+    mon.stop();
+    await Promise.all(servers.map((p) => p.stop(5_000)));
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * The servers the stress harness can start, how each one shares a port
+ * between processes, and the native builds (the client, echo.c, the Go peer)
+ * compiled into bench/.build on the fly.
+ *
+ * @module
+ */
+
+import { findCc } from "../lib/build.ts";
+
+/** Server names, as in bench/echo.ts where they overlap. */
+export const SERVER_NAMES = [
+  "epoll-et",
+  "epoll-lt",
+  "c",
+  "go-net",
+  "node-net",
+  "net-pipe",
+  "net-buffer",
+] as const;
+/** One of {@linkcode SERVER_NAMES}. */
+export type ServerName = typeof SERVER_NAMES[number];
+
+/**
+ * How K processes of a server split the load: `reuseport`, all on one port
+ * (SO_REUSEPORT; the kernel hashes each connection to a listener), or
+ * `ports`, one port each (every client process targets one server: an exact
+ * split, and it needs nothing of the server).
+ */
+export type Spread = "reuseport" | "ports";
+
+/** A server ready to start: argv for a port, and whether it can share one. */
+export interface ServerPlan {
+  name: ServerName;
+  /** The argv for one process on `port` (0: any), sharing it when `share`. */
+  argv: (port: number, share: boolean) => string[];
+  /** How it shares a port: its own flag, `--workers 2` (echo.ts before --reuse-port), or not at all. */
+  sharing: "--reuse-port" | "--workers 2" | null;
+  env?: Record<string, string>;
+  /** One of this package's servers (the targets apply to these). */
+  ours: boolean;
+}
+
+/** Paths of what was built. */
+export interface Builds {
+  client: string;
+  echoC: string | null;
+  goNet: string | null;
+  notes: string[];
+}
+
+async function run(argv: string[], cwd: string, env?: Record<string, string>): Promise<string | null> {
+  try {
+    const out = await new Deno.Command(argv[0], {
+      args: argv.slice(1),
+      cwd,
+      env,
+      stdout: "piped",
+      stderr: "piped",
+    })
+      .output();
+    if (out.success) return null;
+    return new TextDecoder().decode(out.stderr) || `${argv[0]} exited with ${out.code}`;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+/**
+ * Compiles the client (required), echo.c and the Go peer (when `want` names
+ * them) from `root` into its bench/.build; echo.c from `codeRoot`.
+ */
+export async function buildNative(root: string, codeRoot: string, want: Set<ServerName>): Promise<Builds> {
+  const dir = `${root}/bench/.build`;
+  await Deno.mkdir(dir, { recursive: true });
+  const cc = await findCc();
+  if (cc === null) throw new Error("no C compiler (cc, gcc, clang): the stress client is C");
+  const flags = ["-O2", "-Wall", "-Wextra", "-o"];
+  const clientError = await run([cc, ...flags, `${dir}/stress_client`, "bench/stress/client.c"], root);
+  if (clientError) throw new Error(`building bench/stress/client.c: ${clientError}`);
+  const notes: string[] = [];
+  let echoC: string | null = null;
+  if (want.has("c")) {
+    const error = await run([cc, ...flags, `${dir}/stress_echo_c`, `${codeRoot}/examples/echo.c`], root);
+    if (error) notes.push(`examples/echo.c did not build: ${error}`);
+    else echoC = `${dir}/stress_echo_c`;
+  }
+  let goNet: string | null = null;
+  if (want.has("go-net")) {
+    // GOTOOLCHAIN=local: never download a toolchain.
+    const env = {
+      GOTOOLCHAIN: "local",
+      CGO_ENABLED: "0",
+      GOCACHE: `${dir}/gocache`,
+      HOME: Deno.env.get("HOME") ?? dir,
+    };
+    const error = await run(
+      ["go", "build", "-o", `${dir}/stress_go_net`, "bench/stress/peers/go_net/main.go"],
+      root,
+      env,
+    );
+    if (error) notes.push(`the Go peer did not build (apt-get install golang-go): ${error}`);
+    else goNet = `${dir}/stress_go_net`;
+  }
+  return { client: `${dir}/stress_client`, echoC, goNet, notes };
+}
+
+function mentions(path: string, flag: string): boolean {
+  try {
+    return Deno.readTextFileSync(path).includes(flag);
+  } catch {
+    return false;
+  }
+}
+
+/** The plan for `name`, or an error message when it cannot run here. */
+export function planServer(name: ServerName, root: string, builds: Builds): ServerPlan | string {
+  const deno = Deno.execPath();
+  switch (name) {
+    case "epoll-et":
+    case "epoll-lt": {
+      // The echo task's command, run directly: `deno task` would add a process (and its RSS) per server.
+      const base = [deno, "run", "--allow-ffi", "--allow-read", "examples/echo.ts", "--mode", name.slice(6)];
+      const flagged = mentions(`${root}/examples/echo.ts`, '"reuse-port"');
+      const sharing = flagged ? "--reuse-port" : "--workers 2";
+      return {
+        name,
+        ours: true,
+        sharing,
+        argv: (port, share) => [...base, "--port", String(port), ...(share ? sharing.split(" ") : [])],
+      };
+    }
+    case "c": {
+      if (builds.echoC === null) return "examples/echo.c did not build";
+      const echoC = builds.echoC;
+      const sharing = mentions(`${root}/examples/echo.c`, '"--reuse-port"') ? "--reuse-port" : null;
+      return {
+        name,
+        ours: false,
+        sharing,
+        argv: (port, share) => [echoC, "--port", String(port), ...(share && sharing ? [sharing] : [])],
+      };
+    }
+    case "go-net": {
+      if (builds.goNet === null) return "the Go peer did not build";
+      const goNet = builds.goNet;
+      return {
+        name,
+        ours: false,
+        sharing: "--reuse-port",
+        argv: (port, share) => [goNet, "--port", String(port), ...(share ? ["--reuse-port"] : [])],
+      };
+    }
+    case "node-net":
+      // Node 20's net.Server has no reusePort: one port per process.
+      return {
+        name,
+        ours: false,
+        sharing: null,
+        argv: (port) => ["node", "bench/peers/node_net.mjs", "--port", String(port)],
+      };
+    case "net-pipe":
+    case "net-buffer": {
+      const idiom = name.slice(4);
+      const base = [deno, "run", "--allow-ffi", `${root}/bench/stress/net_echo.ts`, "--idiom", idiom];
+      return {
+        name,
+        ours: true,
+        sharing: "--reuse-port",
+        argv: (port, share) => [...base, "--port", String(port), ...(share ? ["--reuse-port"] : [])],
+      };
+    }
+  }
+}

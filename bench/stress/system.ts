@@ -1,0 +1,212 @@
+/**
+ * What the stress harness reads from /proc: CPU and RSS of a set of PIDs,
+ * kernel socket memory (/proc/net/sockstat, in pages), slab (/proc/meminfo,
+ * and /proc/slabinfo per cache when readable), open files, machine CPU split
+ * (user, system, softirq), and the scheduler's view per thread
+ * (/proc/PID/task/TID/schedstat: time run and time waiting on a run queue).
+ *
+ * @module
+ */
+
+import { CLK_TCK } from "../lib/proc.ts";
+
+const PAGE = 4096;
+
+function readText(path: string): string | null {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds and RSS of one process. */
+export interface ProcCpu {
+  userS: number;
+  sysS: number;
+  rssKiB: number;
+}
+
+/** CPU seconds (user, system) and RSS of a set of processes, summed, and per PID. */
+export interface ProcsSample extends ProcCpu {
+  /** Each PID still alive. */
+  each: Map<number, ProcCpu>;
+}
+
+/** Reads /proc/PID/stat of each PID (threads included: their times are folded in). */
+export function sampleProcs(pids: number[]): ProcsSample {
+  const out: ProcsSample = { userS: 0, sysS: 0, rssKiB: 0, each: new Map() };
+  for (const pid of pids) {
+    const text = readText(`/proc/${pid}/stat`);
+    if (text === null) continue;
+    // Field 2 may hold spaces and parentheses: split after the last ')'; f[0] is field 3.
+    const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    const one = {
+      userS: Number(f[11]) / CLK_TCK,
+      sysS: Number(f[12]) / CLK_TCK,
+      rssKiB: (Number(f[21]) * PAGE) / 1024,
+    };
+    out.userS += one.userS;
+    out.sysS += one.sysS;
+    out.rssKiB += one.rssKiB;
+    out.each.set(pid, one);
+  }
+  return out;
+}
+
+/** CPU used between two samples by the PIDs alive in both (an exited process takes its times along). */
+export function cpuBetween(a: ProcsSample, b: ProcsSample): { userS: number; sysS: number } {
+  let userS = 0, sysS = 0;
+  for (const [pid, then] of a.each) {
+    const now = b.each.get(pid);
+    if (now === undefined) continue;
+    userS += now.userS - then.userS;
+    sysS += now.sysS - then.sysS;
+  }
+  return { userS, sysS };
+}
+
+/** Kernel-side memory and socket counts. */
+export interface KernelSample {
+  /** /proc/net/sockstat "TCP: mem", in bytes (it is in pages there): socket buffers. */
+  tcpMemBytes: number;
+  tcpInUse: number;
+  tcpTimeWait: number;
+  /** "sockets: used". */
+  sockets: number;
+  /** /proc/meminfo Slab, SUnreclaim, PageTables, MemAvailable, in bytes. */
+  slabBytes: number;
+  slabUnreclaimBytes: number;
+  pageTablesBytes: number;
+  memAvailableBytes: number;
+  /** /proc/sys/fs/file-nr: file handles allocated machine-wide. */
+  files: number;
+}
+
+function field(text: string | null, re: RegExp): number {
+  const m = text === null ? null : re.exec(text);
+  return m === null ? 0 : Number(m[1]);
+}
+
+/** One read each of sockstat, meminfo and file-nr. */
+export function sampleKernel(): KernelSample {
+  const sockstat = readText("/proc/net/sockstat");
+  const meminfo = readText("/proc/meminfo");
+  const kB = (name: string): number => field(meminfo, new RegExp(`^${name}:\\s+(\\d+) kB`, "m")) * 1024;
+  return {
+    tcpMemBytes: field(sockstat, /^TCP:.* mem (\d+)/m) * PAGE,
+    tcpInUse: field(sockstat, /^TCP: inuse (\d+)/m),
+    tcpTimeWait: field(sockstat, /^TCP:.* tw (\d+)/m),
+    sockets: field(sockstat, /^sockets: used (\d+)/m),
+    slabBytes: kB("Slab"),
+    slabUnreclaimBytes: kB("SUnreclaim"),
+    pageTablesBytes: kB("PageTables"),
+    memAvailableBytes: kB("MemAvailable"),
+    files: Number((readText("/proc/sys/fs/file-nr") ?? "0").split(/\s+/)[0]) || 0,
+  };
+}
+
+/** Bytes per slab cache (num_objs × objsize), from /proc/slabinfo; empty when it is not readable. */
+export function sampleSlabCaches(): Map<string, number> {
+  const out = new Map<string, number>();
+  const text = readText("/proc/slabinfo");
+  if (text === null) return out;
+  for (const line of text.split("\n").slice(2)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length > 3) out.set(f[0], Number(f[2]) * Number(f[3]));
+  }
+  return out;
+}
+
+/** The caches that grew most between two samples, bytes, largest first. */
+export function slabGrowth(
+  before: Map<string, number>,
+  after: Map<string, number>,
+  top = 8,
+): [string, number][] {
+  return [...after].map(([name, bytes]): [string, number] => [name, bytes - (before.get(name) ?? 0)])
+    .filter(([, grew]) => grew > 0).sort((a, b) => b[1] - a[1]).slice(0, top);
+}
+
+/** Machine-wide CPU seconds by kind, from the first line of /proc/stat. */
+export interface CpuSample {
+  user: number;
+  system: number;
+  softirq: number;
+  idle: number;
+  /** Everything: user+nice+system+idle+iowait+irq+softirq+steal. */
+  total: number;
+}
+
+/** The "cpu" line of /proc/stat, in seconds. */
+export function sampleCpu(): CpuSample {
+  const line = (readText("/proc/stat") ?? "").split("\n")[0];
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line.split(/\s+/).slice(1).map(Number);
+  const s = (t: number): number => (t || 0) / CLK_TCK;
+  return {
+    user: s(user + nice),
+    system: s(system + irq),
+    softirq: s(softirq),
+    idle: s(idle + iowait),
+    total: s(user + nice + system + idle + iowait + irq + softirq + steal),
+  };
+}
+
+/** The scheduler's account of a set of processes, all their threads summed. */
+export interface SchedSample {
+  /** Seconds on a CPU. */
+  runS: number;
+  /** Seconds runnable but waiting for a CPU. */
+  waitS: number;
+  /** Context switches, voluntary (it waited for I/O) and not (it was preempted). */
+  voluntary: number;
+  involuntary: number;
+  threads: number;
+}
+
+/** Reads /proc/PID/task/TID/schedstat and status for every thread of every PID. */
+export function sampleSched(pids: number[]): SchedSample {
+  const out: SchedSample = { runS: 0, waitS: 0, voluntary: 0, involuntary: 0, threads: 0 };
+  for (const pid of pids) {
+    let tids: string[];
+    try {
+      tids = [...Deno.readDirSync(`/proc/${pid}/task`)].map((e) => e.name);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      const sched = readText(`/proc/${pid}/task/${tid}/schedstat`);
+      if (sched === null) continue;
+      const [run, wait] = sched.trim().split(/\s+/).map(Number);
+      const status = readText(`/proc/${pid}/task/${tid}/status`);
+      out.runS += run / 1e9;
+      out.waitS += wait / 1e9;
+      out.voluntary += field(status, /^voluntary_ctxt_switches:\s+(\d+)/m);
+      out.involuntary += field(status, /^nonvoluntary_ctxt_switches:\s+(\d+)/m);
+      out.threads++;
+    }
+  }
+  return out;
+}
+
+/** The difference of two scheduler samples. */
+export function schedDelta(a: SchedSample, b: SchedSample): SchedSample {
+  return {
+    runS: b.runS - a.runS,
+    waitS: b.waitS - a.waitS,
+    voluntary: b.voluntary - a.voluntary,
+    involuntary: b.involuntary - a.involuntary,
+    threads: b.threads,
+  };
+}
+
+/** Open fds of one process (a directory listing of /proc/PID/fd), or null when it is gone. */
+export function openFds(pid: number): number | null {
+  try {
+    let n = 0;
+    for (const _ of Deno.readDirSync(`/proc/${pid}/fd`)) n++;
+    return n;
+  } catch {
+    return null;
+  }
+}
