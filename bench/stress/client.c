@@ -4,12 +4,15 @@
  * sends heartbeats on them when told to; every echoed byte is verified.
  *
  *   cc -O2 -Wall -Wextra -o bench/.build/stress_client bench/stress/client.c
- *   stress_client --port 7777 --conns 19000 --src 127.1.0.1 --id 0
+ *   stress_client --port 7777 --conns 19000 --src 127.1.0.1,127.1.0.2,127.1.0.3,127.1.0.4 --id 0
  *
  * A process holds at most ~19,990 fds here (the hard RLIMIT_NOFILE is 20,000),
- * so the harness starts several and gives each its own source address
- * (loopback accepts any 127/8 address; bind() before connect). Each source
- * address then has the whole ephemeral port range to itself.
+ * so the harness starts several and gives each its own source addresses
+ * (--src A,B,…: loopback accepts any 127/8 address; bind() before connect),
+ * used in turn. Each source address then has the ephemeral port range to
+ * itself; a few thousand connections per address keep connect()'s search for
+ * a free port short (it tries odd ports first: half the range; at 19,000 on
+ * one address connect() slows from ~15,000/s to ~1,500/s).
  *
  * Setup: at most --parallel connections are being connected at once; a
  * connection counts as "up" once its first heartbeat (seq 0) came back
@@ -19,7 +22,8 @@
  * Heartbeats: --size bytes that depend on (--id, connection, seq), so a byte
  * from another connection or an older beat never passes. At most one beat is
  * in flight per connection. Commands, one per line on stdin:
- *   sweep              one beat on every up connection at once; "sweep MS" when all came back
+ *   sweep              one beat on every up connection, as fast as the server echoes, at most
+ *                      --window in flight; "sweep MS" when all came back
  *   beat SECONDS COUNT COUNT paced beats per connection, one every SECONDS, phases spread
  *                      evenly over the interval; "beaten MS" when all came back
  *   close              close every connection (RST) and exit
@@ -55,6 +59,7 @@
 #endif
 
 #define MAX_CONNS 19990
+#define MAX_SRCS 64
 #define MAX_MSG 1024
 #define EVENTS 1024
 #define STDIN_KEY UINT32_MAX
@@ -77,13 +82,14 @@ typedef struct {
 
 static struct {
   const char *host, *src;
-  int port, conns, parallel, size, id;
+  int port, conns, parallel, size, id, window;
   double deadline, setup_timeout;
-} opt = {"127.0.0.1", NULL, 0, 0, 64, 32, 0, 600, 60};
+} opt = {"127.0.0.1", NULL, 0, 0, 64, 32, 0, 1000, 600, 60};
 
 static conn_t *conns;
 static int epfd;
-static struct sockaddr_in dst, src;
+static struct sockaddr_in dst, srcs[MAX_SRCS];
+static int n_srcs;
 static uint64_t t0;
 static volatile sig_atomic_t signalled;
 
@@ -94,7 +100,8 @@ static bool up_reported;
 /* Latency since the last stat line. */
 static uint64_t lat_hist[LAT_BUCKETS], lat_n, lat_sum, lat_max;
 /* Phases. */
-static uint64_t sweep_t0, sweep_left;
+static uint64_t sweep_t0, sweep_inflight;
+static int sweep_cursor;
 static bool sweeping;
 static uint64_t beat_t0, beat_period_ns, beat_total, beat_cursor;
 static bool beating;
@@ -163,7 +170,7 @@ static void beat_gone(conn_t *c) {
   c->inflight = 0;
   n_inflight--;
   n_lost++;
-  if (c->in_sweep) c->in_sweep = 0, sweep_left--;
+  if (c->in_sweep) c->in_sweep = 0, sweep_inflight--;
 }
 
 static void kill_conn(conn_t *c, bool reset) {
@@ -206,7 +213,7 @@ static void beat_done(conn_t *c) {
     n_est++;
     return;
   }
-  if (c->in_sweep) c->in_sweep = 0, sweep_left--;
+  if (c->in_sweep) c->in_sweep = 0, sweep_inflight--;
 }
 
 /* Verifies what came against the in-flight beat; anything else is a bad byte. */
@@ -242,7 +249,8 @@ static void start_connect(conn_t *c) {
   setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   /* The port is picked at connect(), per destination, not reserved by bind(). */
   setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
-  if (opt.src && bind(c->fd, (struct sockaddr *)&src, sizeof src) < 0) fail("bind source address");
+  const struct sockaddr_in *src = &srcs[(c - conns) % (n_srcs ? n_srcs : 1)];
+  if (n_srcs && bind(c->fd, (const struct sockaddr *)src, sizeof *src) < 0) fail("bind source address");
   c->state = S_CONNECTING;
   c->sent_ns = clock_ns();
   setting_up++;
@@ -281,17 +289,27 @@ static void expire_setups(void) {
   }
 }
 
+/*
+ * Keeps --window sweep beats in flight. A window, not all at once: a beat
+ * waiting in a socket holds about a page of TCP memory at each end, and a
+ * million of them would pass net.ipv4.tcp_mem (then sends fail).
+ */
+static void pump_sweep(void) {
+  while (sweeping && sweep_cursor < next_conn && sweep_inflight < (uint64_t)opt.window) {
+    conn_t *c = &conns[sweep_cursor++];
+    if (c->state != S_UP || c->inflight) continue;
+    c->in_sweep = 1;
+    sweep_inflight++;
+    send_beat(c, c->seq + 1);
+  }
+}
+
 static void start_sweep(void) {
   sweeping = true;
   sweep_t0 = clock_ns();
-  sweep_left = 0;
-  for (int i = 0; i < next_conn; i++) {
-    conn_t *c = &conns[i];
-    if (c->state != S_UP || c->inflight) continue;
-    c->in_sweep = 1;
-    sweep_left++;
-    send_beat(c, c->seq + 1);
-  }
+  sweep_cursor = 0;
+  sweep_inflight = 0;
+  pump_sweep();
 }
 
 /* Beat k of connection i is due at beat_t0 + (k + i / conns) * period: evenly spread phases. */
@@ -329,7 +347,11 @@ static void start_beats(double seconds, long count) {
 }
 
 static void check_phases(void) {
-  if (sweeping && sweep_left == 0) sweeping = false, event_line("sweep", ms_since(sweep_t0));
+  pump_sweep();
+  if (sweeping && sweep_cursor >= next_conn && sweep_inflight == 0) {
+    sweeping = false;
+    event_line("sweep", ms_since(sweep_t0));
+  }
   /* Done when every beat is scheduled and none is out (each was echoed, skipped as late, or lost). */
   if (beating && beat_cursor >= beat_total && n_inflight == 0) {
     beating = false;
@@ -425,8 +447,9 @@ static void run(void) {
 }
 
 static void usage(void) {
-  fputs("usage: stress_client --port N [--host 127.0.0.1] [--src 127.x.y.z] [--conns N (<= 19990)]\n"
-        "         [--parallel N] [--size BYTES (16..1024)] [--id N] [--deadline S] [--setup-timeout S]\n",
+  fputs("usage: stress_client --port N [--host 127.0.0.1] [--src 127.x.y.z[,…]] [--conns N (<= 19990)]\n"
+        "         [--parallel N] [--window N] [--size BYTES (16..1024)] [--id N] [--deadline S]\n"
+        "         [--setup-timeout S]\n",
         stderr);
   exit(2);
 }
@@ -441,16 +464,22 @@ static void parse_args(int argc, char **argv) {
     else if (!strcmp(k, "--parallel")) opt.parallel = atoi(v);
     else if (!strcmp(k, "--size")) opt.size = atoi(v);
     else if (!strcmp(k, "--id")) opt.id = atoi(v);
+    else if (!strcmp(k, "--window")) opt.window = atoi(v);
     else if (!strcmp(k, "--deadline")) opt.deadline = atof(v);
     else if (!strcmp(k, "--setup-timeout")) opt.setup_timeout = atof(v);
     else usage();
   }
   if (argc % 2 == 0 || opt.port < 1 || opt.port > 65535 || opt.conns < 1 || opt.conns > MAX_CONNS) usage();
-  if (opt.parallel < 1 || opt.size < 16 || opt.size > MAX_MSG || !(opt.deadline > 0) || !(opt.setup_timeout > 0)) usage();
+  if (opt.parallel < 1 || opt.window < 1 || opt.size < 16 || opt.size > MAX_MSG || !(opt.deadline > 0) || !(opt.setup_timeout > 0)) usage();
   dst = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)opt.port)};
-  src = (struct sockaddr_in){.sin_family = AF_INET};
   if (inet_pton(AF_INET, opt.host, &dst.sin_addr) != 1) usage();
-  if (opt.src && inet_pton(AF_INET, opt.src, &src.sin_addr) != 1) usage();
+  static char list[MAX_SRCS * 16];
+  snprintf(list, sizeof list, "%s", opt.src ? opt.src : "");
+  for (char *save = NULL, *a = strtok_r(list, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
+    if (n_srcs == MAX_SRCS) usage();
+    srcs[n_srcs] = (struct sockaddr_in){.sin_family = AF_INET};
+    if (inet_pton(AF_INET, a, &srcs[n_srcs++].sin_addr) != 1) usage();
+  }
 }
 
 static void on_signal(int sig) {

@@ -64,15 +64,27 @@ export interface FleetOptions {
   /** Connections per client process (one per client). */
   conns: number[];
   parallel: number;
+  window: number;
   size: number;
   /** Seconds after which every client closes and exits by itself. */
   deadline: number;
   setupTimeout: number;
 }
 
-/** The source address of client `i`: 127.1.x.y, its own, so it has the whole port range. */
+/** Connections per source address at most: connect() finds a free port fast while most are free. */
+export const PER_SOURCE = 5_000;
+
+/** Source address number `i`: 127.1.x.y. */
 export function sourceAddress(i: number): string {
   return `127.1.${Math.floor(i / 250)}.${(i % 250) + 1}`;
+}
+
+/** The source addresses of every client: their own, at most PER_SOURCE connections each. */
+export function sourceAddresses(conns: number[]): string[][] {
+  let next = 0;
+  return conns.map((n) =>
+    Array.from({ length: Math.max(1, Math.ceil(n / PER_SOURCE)) }, () => sourceAddress(next++))
+  );
 }
 
 /** One client process and what it last said. */
@@ -108,12 +120,20 @@ export class Fleet {
 
   /** Starts one client process per entry of `opts.ports`. */
   constructor(opts: FleetOptions, onLatency: (h: Histogram) => void) {
+    const sources = sourceAddresses(opts.conns);
     this.clients = opts.ports.map((port, i) =>
       new Client(i, [
         opts.client,
         ...["--host", opts.host, "--port", String(port), "--conns", String(opts.conns[i])],
-        ...["--src", sourceAddress(i), "--id", String(i), "--parallel", String(opts.parallel)],
-        ...["--size", String(opts.size), "--deadline", String(opts.deadline)],
+        ...["--src", sources[i].join(","), "--id", String(i), "--parallel", String(opts.parallel)],
+        ...[
+          "--size",
+          String(opts.size),
+          "--window",
+          String(opts.window),
+          "--deadline",
+          String(opts.deadline),
+        ],
         ...["--setup-timeout", String(opts.setupTimeout)],
       ], onLatency)
     );

@@ -26,6 +26,7 @@ import {
   schedDelta,
   type SchedSample,
   slabGrowth,
+  slabGrowthBytes,
 } from "./system.ts";
 
 /** Most connections one client process opens (the fd limit is 20,000, hard). */
@@ -40,6 +41,8 @@ export interface Load {
   sweeps: number;
   size: number;
   parallel: number;
+  /** Sweep beats in flight per client process at most. */
+  window: number;
   /** Connect-and-echo rounds against the same servers (memory returned after each close). */
   rounds: number;
   /** Seconds to let memory settle before a sample. */
@@ -98,6 +101,8 @@ export interface RoundResult {
   phases: Record<string, PhaseStats>;
   memory: MemorySample[];
   slabTop: [string, number][];
+  /** Kernel memory the connections took: slab growth (see slabGrowthBytes) + TCP buffer pages, bytes. */
+  kernelBytes: number;
   /** Connections per server process (open fds minus those at rest), when every connection was up. */
   perServer: { min: number; max: number } | null;
   totals: Counters;
@@ -274,6 +279,7 @@ async function round(
   const limits = phaseTimeouts(cfg);
   const split = splitClients(cfg.conns, ports);
   const slab0 = sampleSlabCaches();
+  const start = memoryAt("start", serverPids, []);
   const phases: Record<string, PhaseStats> = {};
   const memory: MemorySample[] = [];
   for (const k of mon.latency.keys()) mon.latency.delete(k);
@@ -285,6 +291,7 @@ async function round(
     ports: split.ports,
     conns: split.conns,
     parallel: cfg.parallel,
+    window: cfg.window,
     size: cfg.size,
     deadline: limits.total,
     setupTimeout: Math.min(120, limits.establish),
@@ -298,7 +305,11 @@ async function round(
     phases.establish = clock.end(mon.latency.get("establish")?.summary() ?? null);
     await sleep(cfg.settle * 1000);
     memory.push(memoryAt("up", serverPids, fleet.pids));
-    const slabTop = slabGrowth(slab0, sampleSlabCaches());
+    const slabUp = sampleSlabCaches();
+    const slabTop = slabGrowth(slab0, slabUp);
+    const upK = memory[0].kernel;
+    const kernelBytes = (slabGrowthBytes(slab0, slabUp) ?? upK.slabBytes - start.kernel.slabBytes) +
+      upK.tcpMemBytes - start.kernel.tcpMemBytes;
     const perServer = cfg.spread === "reuseport" ? perServerConns(serverPids, restFds) : null;
     const sweepS: (number | null)[] = [];
     for (let s = 1; s <= cfg.sweeps; s++) {
@@ -331,6 +342,7 @@ async function round(
       phases,
       memory,
       slabTop,
+      kernelBytes,
       perServer,
       totals,
       done,

@@ -31,6 +31,7 @@ import { bold, red, setColorEnabled, yellow } from "@std/fmt/colors";
 import { describeMachine, machineLine } from "../lib/machine.ts";
 import { stopAllProcs } from "./procs.ts";
 import { renderStressTable, saveRecord, type StressRecord, timeLines, toRecord } from "./report.ts";
+import { PER_SOURCE } from "./fleet.ts";
 import { type Load, PER_CLIENT, type RunConfig, runStress, type Target } from "./run.ts";
 import {
   buildNative,
@@ -70,6 +71,7 @@ const USAGE = `deno task stress [options]
   --sweeps N         heartbeats on every connection at once, before the paced ones (default 1)
   --size BYTES       heartbeat size, 16..1024 (default 32)
   --parallel P       connects in flight per client process (default 64)
+  --window W         sweep heartbeats in flight per client process (default 1000)
   --rounds R         connect/echo/close rounds against the same servers (default 1)
   --settle S         seconds before each memory sample (default 2)
   --port P           the port (default 0: any)
@@ -156,6 +158,7 @@ function parseOptions(args: string[]): Options | null {
     sweeps: num(flags, "sweeps", 1, 0, 100),
     size: num(flags, "size", 32, 16, 1024),
     parallel: num(flags, "parallel", 64, 1, 4096),
+    window: num(flags, "window", 1000, 1, 19_990),
     rounds: num(flags, "rounds", 1, 1, 20),
     settle: num(flags, "settle", 2, 0, 60),
     port: num(flags, "port", 0, 0, 65535),
@@ -196,7 +199,12 @@ async function main(opts: Options): Promise<number> {
     notes.push("examples/echo.ts has no --reuse-port yet: each process runs --workers 2 to share the port");
   }
   const name = opts.target ? `target ${opts.target.host}:${opts.target.ports.join(",")}` : opts.server;
-  const checks = checkSysctls(opts.conns, PER_CLIENT, opts.parallel);
+  const checks = checkSysctls(
+    opts.conns,
+    PER_SOURCE,
+    opts.parallel,
+    opts.window * Math.ceil(opts.conns / PER_CLIENT),
+  );
   const changed: SysctlChange[] = [];
   const machine = machineLine(await describeMachine());
   console.log(

@@ -41,16 +41,22 @@ function nums(name: string): number[] {
 /**
  * What N connections (both ends on this machine, `perSource` per source
  * address) need: 2N fds machine-wide, a port range wider than `perSource`, an
- * accept queue for `inFlight` handshakes per listener, and socket memory.
+ * accept queue for `inFlight` handshakes per listener, and TCP memory for
+ * `beatsInFlight` heartbeats waiting at once.
  */
-export function checkSysctls(conns: number, perSource: number, inFlight: number): SysctlCheck[] {
+export function checkSysctls(
+  conns: number,
+  perSource: number,
+  inFlight: number,
+  beatsInFlight: number,
+): SysctlCheck[] {
   const out: SysctlCheck[] = [];
   const [lo, hi] = nums("net.ipv4.ip_local_port_range");
   out.push({
     name: "net.ipv4.ip_local_port_range",
     value: `${lo} ${hi}`,
-    need: `≥ ${perSource} ports per source address (each client process has its own)`,
-    ok: hi - lo + 1 >= perSource,
+    need: `≥ 2 × ${perSource} (connections per source address; connect() tries odd ports first)`,
+    ok: hi - lo + 1 >= 2 * perSource,
     fix: "1024 65535",
   });
   const somaxconn = nums("net.core.somaxconn")[0];
@@ -77,13 +83,13 @@ export function checkSysctls(conns: number, perSource: number, inFlight: number)
     ok: fileMax >= files,
     fix: String(files + 500_000),
   });
-  // Idle sockets hold ~no buffer pages; a heartbeat in flight holds one skb (~1 page) per end.
+  // Idle sockets hold ~no buffer pages; a heartbeat waiting in a socket holds ~1 page at each end.
   const [, pressure, max] = nums("net.ipv4.tcp_mem");
-  const pagesNeeded = Math.ceil((2 * conns * 768) / 4096) + 10_000;
+  const pagesNeeded = 2 * Math.min(conns, beatsInFlight) + 10_000;
   out.push({
     name: "net.ipv4.tcp_mem",
     value: readSysctl("net.ipv4.tcp_mem") ?? "?",
-    need: `pressure > ~${pagesNeeded} pages (one small skb per end at a sweep's peak)`,
+    need: `pressure > ~${pagesNeeded} pages (~1 page per end per heartbeat in flight)`,
     ok: pressure > pagesNeeded,
     fix: `${Math.max(pressure, pagesNeeded * 2)} ${Math.max(pressure, pagesNeeded * 3)} ${
       Math.max(max, pagesNeeded * 4)

@@ -128,6 +128,19 @@ export function slabGrowth(
     .filter(([, grew]) => grew > 0).sort((a, b) => b[1] - a[1]).slice(0, top);
 }
 
+/**
+ * Slab growth between two samples, bytes, all caches but proc_inode_cache:
+ * something on this machine lists /proc/PID/fd of busy processes (one proc
+ * inode per fd listed), which is not what a connection costs. Null when
+ * /proc/slabinfo is not readable.
+ */
+export function slabGrowthBytes(before: Map<string, number>, after: Map<string, number>): number | null {
+  if (after.size === 0) return null;
+  let sum = 0;
+  for (const [name, bytes] of after) if (name !== "proc_inode_cache") sum += bytes - (before.get(name) ?? 0);
+  return sum;
+}
+
 /** Machine-wide CPU seconds by kind, from the first line of /proc/stat. */
 export interface CpuSample {
   user: number;
