@@ -24,6 +24,13 @@ import { checkBoolean, checkBytes, checkIoOptions, closedError, interruptedError
 import * as sys from "./sys.ts";
 import { checkIdleMs, ConnTimers, type Direction, toMonotonic, wheelOf } from "./deadlines.ts";
 
+let connectFinished: (conn: Conn, signal: AbortSignal | undefined) => Promise<void>;
+
+/** Resolves when `conn`'s nonblocking connect has ended, well or not (read SO_ERROR next). For `connect()`. */
+export function awaitConnect(conn: Conn, signal: AbortSignal | undefined): Promise<void> {
+  return connectFinished(conn, signal);
+}
+
 /** Options for one `read`, `write` or `accept`. */
 export interface IoOptions {
   /** Abandons the wait (not a syscall in progress) with the signal's reason. */
@@ -116,17 +123,12 @@ export class Conn<A extends Addr = Addr> implements Disposable {
     checkBytes(p, "read");
     checkIoOptions(options);
     if (p.byteLength === 0) return 0;
-    for (;;) {
-      await this.#turn("read");
-      const n = sys.read(this.fd, p);
-      if (n > 0) {
-        this.#timers?.touch();
-        return n;
-      }
-      if (n === 0) return null;
-      this.#reg.clearReadable(); // saw EAGAIN: only a new edge makes it readable
-      await this.#ready(this.#reg.readable(this.#signal("read", options?.signal)));
-    }
+    const n = await this.#io("read", () => sys.read(this.fd, p), options?.signal);
+    if (n === 0) return null;
+    // A short read proves the socket drained: the next read waits for an
+    // edge instead of paying a syscall to learn EAGAIN (tokio #4840).
+    if (n < p.byteLength) this.#reg.clearReadable();
+    return n;
   }
 
   /**
@@ -137,16 +139,9 @@ export class Conn<A extends Addr = Addr> implements Disposable {
     checkBytes(p, "write");
     checkIoOptions(options);
     if (p.byteLength === 0) return 0;
-    for (;;) {
-      await this.#turn("write");
-      const n = sys.send(this.fd, p);
-      if (n !== WOULD_BLOCK) {
-        this.#timers?.touch();
-        return n;
-      }
-      this.#reg.clearWritable();
-      await this.#ready(this.#reg.writable(this.#signal("write", options?.signal)));
-    }
+    const n = await this.#io("write", () => sys.send(this.fd, p), options?.signal);
+    if (n < p.byteLength) this.#reg.clearWritable(); // a short write proves the buffer full
+    return n;
   }
 
   /** Writes all of `p`, resuming partial writes on EPOLLOUT. */
@@ -157,25 +152,22 @@ export class Conn<A extends Addr = Addr> implements Disposable {
     }
   }
 
-  // Before each attempt: closed is BadResource, a passed deadline TimedOut;
-  // a task that used up its cooperative budget yields first, so one busy conn
-  // cannot hold the thread.
-  async #turn(direction: Direction): Promise<void> {
-    this.#open();
-    if (!this.#reactor.consumeBudget()) await this.#reactor.yield();
-    this.#open();
-    this.#timers?.check(direction);
-  }
-
-  #signal(direction: Direction, caller: AbortSignal | undefined): AbortSignal | undefined {
-    return this.#timers === null ? caller : this.#timers.signal(direction, caller);
-  }
-
-  // A wait the conn's own close() ended is Interrupted, as in Deno (or
-  // TimedOut, when the idle limit closed it).
-  async #ready(wait: Promise<void>): Promise<void> {
+  // One read or write, to completion, through the registration's readiness
+  // loop. Each attempt checks the conn is open and the deadline not passed
+  // (Go checks it before every call, data waiting or not); a transfer
+  // restarts the idle clock. A wait that the conn's own close() ended is
+  // Interrupted, as in Deno (TimedOut when the idle limit closed it).
+  async #io(direction: Direction, syscall: () => number, caller: AbortSignal | undefined): Promise<number> {
+    this.#open(); // closed before the call: BadResource, as Deno
+    const signal = this.#timers === null ? caller : this.#timers.signal(direction, caller);
     try {
-      await wait;
+      const n = await this.#reg.io(direction, () => {
+        this.#open();
+        this.#timers?.check(direction);
+        return syscall();
+      }, signal);
+      if (n > 0) this.#timers?.touch();
+      return n;
     } catch (err) {
       if (this.#closed && err instanceof Deno.errors.BadResource) {
         throw this.#closeReason ?? interruptedError("the connection");
@@ -251,9 +243,36 @@ export class Conn<A extends Addr = Addr> implements Disposable {
     this.close();
   }
 
-  /** Resolves when a nonblocking connect has finished (EPOLLOUT or an error): for `connect()`. */
-  connected(signal?: AbortSignal): Promise<void> {
-    return this.#ready(this.#reg.writable(signal));
+  static {
+    // For connect(): a nonblocking connect ends with EPOLLOUT (or an error).
+    // Not a method: only the net layer waits on a conn's raw readiness.
+    connectFinished = async (conn, signal) => {
+      try {
+        await conn.#reg.writable(signal);
+      } catch (err) {
+        if (conn.#closed && err instanceof Deno.errors.BadResource) throw interruptedError("the connection");
+        throw err;
+      }
+    };
+  }
+
+  /** Whether this conn keeps the process alive while a call waits (the default). */
+  get refed(): boolean {
+    return this.#reg.refed;
+  }
+
+  /** Keeps the process alive while a read or write waits (the default), as `Deno.Conn.ref()`. */
+  ref(): void {
+    this.#reg.ref();
+  }
+
+  /**
+   * Lets the process exit while this conn's calls wait, as
+   * `Deno.Conn.unref()`: a pending `read` on an unref'd conn does not keep
+   * the process alive (the nonblocking poll-worker strategy, the default).
+   */
+  unref(): void {
+    this.#reg.unref();
   }
 
   /** Shuts down the writing side (the peer reads EOF); reading goes on. */
@@ -340,18 +359,17 @@ export class Conn<A extends Addr = Addr> implements Disposable {
         else request.respond(n);
         return;
       }
-      for (;;) {
-        await this.#turn("read");
-        const n = sys.read(this.fd, scratch);
-        if (n > 0) {
-          this.#timers?.touch();
-          controller.enqueue(scratch.slice(0, n));
-          return;
-        }
-        if (n === 0) return this.#endStream(controller, null);
-        this.#reg.clearReadable();
-        await this.#ready(this.#reg.readable(this.#signal("read", undefined)));
-      }
+      // The copy is made inside the attempt, before anything else can run:
+      // the scratch buffer is every conn's.
+      let chunk: Uint8Array<ArrayBuffer> | null = null;
+      const n = await this.#io("read", () => {
+        const got = sys.read(this.fd, scratch);
+        if (got > 0) chunk = scratch.slice(0, got);
+        return got;
+      }, undefined);
+      if (n === 0) return this.#endStream(controller, null);
+      if (n < scratch.byteLength) this.#reg.clearReadable(); // short: drained
+      controller.enqueue(chunk!);
     } catch (err) {
       controller.error(err);
       this.close();

@@ -18,7 +18,7 @@ import {
 } from "../ffi/mod.ts";
 import { defaultReactor, Reactor } from "../reactor/mod.ts";
 import type { Addr, NetAddr, UnixAddr } from "./addr.ts";
-import { Conn } from "./conn.ts";
+import { awaitConnect, Conn } from "./conn.ts";
 import { checkBoolean, toDenoError } from "./errors.ts";
 import { Listener } from "./listener.ts";
 import * as sys from "./sys.ts";
@@ -156,7 +156,8 @@ export async function connect(options: ConnectOptions): Promise<Conn> {
   });
   try {
     // A nonblocking connect completes with EPOLLOUT (or EPOLLERR); SO_ERROR tells which.
-    await conn.connected(
+    await awaitConnect(
+      conn,
       bound === null ? signal : signal === undefined ? bound.signal : AbortSignal.any([bound.signal, signal]),
     );
     const err = sys.connectError(conn.fd);

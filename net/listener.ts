@@ -7,7 +7,7 @@
  * @module
  */
 
-import { checkFd, EFD_CLOEXEC, eventfd, SockAddrBuffer, WOULD_BLOCK } from "../ffi/mod.ts";
+import { checkFd, EFD_CLOEXEC, eventfd, SockAddrBuffer } from "../ffi/mod.ts";
 import { Reactor, type Registration } from "../reactor/mod.ts";
 import type { Addr } from "./addr.ts";
 import { Conn, type IoOptions } from "./conn.ts";
@@ -114,28 +114,38 @@ export class Listener<A extends Addr = Addr> implements AsyncIterable<Conn<A>>, 
     checkIoOptions(options);
     for (;;) {
       this.#open();
-      if (!this.#reactor.consumeBudget()) await this.#reactor.yield();
-      this.#open();
-      const fd = sys.accept(this.fd, this.#peer);
+      let fd: number;
+      try {
+        fd = await this.#reg.io("read", () => this.#acceptOne(), options?.signal);
+      } catch (err) {
+        throw this.#closed && err instanceof Deno.errors.BadResource ? closedListener() : err;
+      }
       if (fd >= 0) {
         this.#delay = 0;
         return this.#wrap(fd);
       }
-      if (fd === WOULD_BLOCK) {
-        this.#reg.clearReadable();
-        await this.#reg.readable(options?.signal).catch((err) => {
-          throw this.#closed ? closedListener() : err;
-        });
-      } else if (fd === sys.ACCEPT_EXHAUSTED) {
-        const shed = shedPending(this.fd);
-        this.#shed += shed;
-        if (shed === 0) await this.#backoff();
-      }
+      await this.#backoff(); // BACKOFF: out of fds with nothing to shed
     }
   }
 
   #open(): void {
     if (this.#closed) throw closedListener();
+  }
+
+  // One accept: an fd, WOULD_BLOCK (wait for the next edge), or BACKOFF.
+  // Connections that died in the queue are skipped; at EMFILE the reserve fd
+  // is spent to shed the backlog.
+  #acceptOne(): number {
+    for (;;) {
+      this.#open();
+      const fd = sys.accept(this.fd, this.#peer);
+      if (fd !== sys.ACCEPT_RETRY && fd !== sys.ACCEPT_EXHAUSTED) return fd;
+      if (fd === sys.ACCEPT_EXHAUSTED) {
+        const shed = shedPending(this.fd);
+        this.#shed += shed;
+        if (shed === 0) return BACKOFF;
+      }
+    }
   }
 
   // Out of fds with no reserve to shed with: wait (5 ms, doubling to 1 s, as
@@ -175,14 +185,14 @@ export class Listener<A extends Addr = Addr> implements AsyncIterable<Conn<A>>, 
     }
   }
 
-  /** Lets a parked reactor keep the process alive for this listener (the default). */
+  /** Keeps the process alive while `accept()` waits (the default), as `Deno.Listener.ref()`. */
   ref(): void {
-    this.#reactor.ref();
+    this.#reg.ref();
   }
 
-  /** Lets the process exit while only waiting for connections (affects the whole reactor). */
+  /** Lets the process exit while `accept()` waits for connections, as `Deno.Listener.unref()`. */
   unref(): void {
-    this.#reactor.unref();
+    this.#reg.unref();
   }
 
   /** Stops listening; a pending `accept()` rejects with BadResource. Idempotent. */
@@ -204,6 +214,9 @@ export class Listener<A extends Addr = Addr> implements AsyncIterable<Conn<A>>, 
     return Promise.resolve();
   }
 }
+
+// #acceptOne's answer when out of fds with nothing to shed: wait, then retry.
+const BACKOFF = -3;
 
 function closedListener(): Deno.errors.BadResource {
   return new Deno.errors.BadResource("the listener is closed");

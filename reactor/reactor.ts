@@ -147,6 +147,8 @@ export class Reactor implements AsyncDisposable {
   readonly #budgetPerRound: number;
   #timers: TimerQueue | null = null;
   #count = 0;
+  #unrefCount = 0; // registrations that do not keep the process alive
+  #refed = true; // ref() / unref() of the reactor as a whole
   #generation = 0;
   #budget: number;
   #running: Promise<void> | null = null;
@@ -195,6 +197,10 @@ export class Reactor implements AsyncDisposable {
       reportError: (err) => this.#onError(err),
       consumeBudget: () => this.consumeBudget(),
       yield: () => this.yield(),
+      setRef: (_reg, ref) => {
+        this.#unrefCount += ref ? -1 : 1;
+        this.#keepAlive();
+      },
     };
   }
 
@@ -246,9 +252,11 @@ export class Reactor implements AsyncDisposable {
     const reg = createRegistration(this.#owner, fd, generation, events, handler);
     const stale = this.#regs[fd];
     if (stale !== undefined) {
+      if (!stale.refed) this.#unrefCount--;
       detach(stale, "its fd number was registered again (closed without deregistering)");
     } else this.#count++;
     this.#regs[fd] = reg;
+    this.#keepAlive();
     this.#start();
     return reg;
   }
@@ -279,6 +287,7 @@ export class Reactor implements AsyncDisposable {
     this.#open();
     checkTimerArgs(delayMs, callback);
     const timer = this.#timerQueue().add(delayMs, callback);
+    this.#keepAlive();
     this.#start();
     return timer;
   }
@@ -293,6 +302,7 @@ export class Reactor implements AsyncDisposable {
     const err = foreignTimerError(timer, this.#timers);
     if (err !== null) throw err;
     this.#timers!.cancel(timer);
+    this.#keepAlive();
     this.#wakeIfIdle();
   }
 
@@ -311,14 +321,32 @@ export class Reactor implements AsyncDisposable {
     this.#budget = this.#budgetPerRound;
   }
 
-  /** Lets a parked loop keep the process alive (the default). */
+  /** Lets a parked loop keep the process alive (the default) while a ref'd fd or a timer is pending. */
   ref(): void {
-    this.#poller.ref();
+    this.#refed = true;
+    this.#keepAlive();
   }
 
-  /** Lets the process exit while the loop is parked with fds registered (nonblocking strategy). */
+  /**
+   * Lets the process exit while the loop is parked, whatever is registered
+   * (nonblocking strategy). For one fd only, use `Registration.unref()`.
+   */
   unref(): void {
-    this.#poller.unref();
+    this.#refed = false;
+    this.#keepAlive();
+  }
+
+  // A parked wait lets the process exit only while the loop runs for
+  // nothing that counts: every registration unref'd and no timer, or the
+  // whole reactor unref'd. A loop about to stop (nothing registered, or
+  // closing) stays ref'd: its last park must still come back, or Deno would
+  // exit under a pending close().
+  #keepAlive(): void {
+    const timers = this.#timers?.size ?? 0;
+    const running = this.#closing === null && (this.#count > 0 || timers > 0);
+    const onlyUnrefd = this.#count === this.#unrefCount && timers === 0;
+    if (running && (!this.#refed || onlyUnrefd)) this.#poller.unref();
+    else this.#poller.ref();
   }
 
   #open(): void {
@@ -374,7 +402,10 @@ export class Reactor implements AsyncDisposable {
       const fd = events.dataLow(i);
       const generation = events.dataHigh(i);
       if (generation === INTERNAL) {
-        if (fd === this.#timers?.fd) this.#timers.fire(this.#onError);
+        if (fd === this.#timers?.fd) {
+          this.#timers.fire(this.#onError);
+          this.#keepAlive();
+        }
         continue;
       }
       const reg = regs[fd];
@@ -391,9 +422,11 @@ export class Reactor implements AsyncDisposable {
     if (this.#regs[reg.fd] === reg) {
       this.#regs[reg.fd] = undefined;
       this.#count--;
+      if (!reg.refed) this.#unrefCount--;
       this.#forget(reg.fd);
     }
     detach(reg, reason);
+    this.#keepAlive();
     this.#wakeIfIdle();
   }
 
@@ -429,6 +462,7 @@ export class Reactor implements AsyncDisposable {
 
   async #close(): Promise<void> {
     const reason = `its reactor was ${this.#closedBy}`;
+    this.#keepAlive(); // closing: the last park must come back
     for (const reg of this.#regs) if (reg !== undefined) this.#deregister(reg, reason);
     this.#poller.wake();
     await this.#running;

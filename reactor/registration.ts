@@ -11,6 +11,7 @@
  * @module
  */
 
+import { EPOLLHUP, EPOLLRDHUP, WOULD_BLOCK } from "../ffi/mod.ts";
 import { type Interest, interestEvents, READ_EVENTS, WRITE_EVENTS } from "./interest.ts";
 
 /** Called with the raw EPOLL* bits of each event (EPOLLERR and EPOLLHUP included). */
@@ -28,7 +29,12 @@ export interface RegistrationOwner {
   consumeBudget(): boolean;
   /** A macrotask yield that refills the budget. */
   yield(): Promise<void>;
+  /** The registration stopped (false) or started (true) keeping the process alive. */
+  setRef(registration: Registration, ref: boolean): void;
 }
+
+/** Which side of an fd an operation uses: `readable()` or `writable()` readiness. */
+export type Direction = "read" | "write";
 
 interface Waiter {
   resolve(): void;
@@ -39,6 +45,16 @@ interface Waiter {
 
 const READABLE = 1;
 const WRITABLE = 2;
+// Final states, never cleared: after EPOLLRDHUP / EPOLLHUP a read never
+// again says EAGAIN (it returns the rest, then 0, or the error), and after
+// EPOLLHUP neither does a write. Keeping readiness set then lets a caller
+// clear it on a short read without ever waiting for an edge that will not
+// come. EPOLLERR alone is not final: a UDP socket's ICMP error is reported
+// once, and reads block again after it.
+const READ_CLOSED = 4;
+const WRITE_CLOSED = 8;
+const READ_FINAL: number = EPOLLRDHUP | EPOLLHUP;
+const WRITE_FINAL: number = EPOLLHUP;
 const RESOLVED: Promise<void> = Promise.resolve();
 
 function settle(waiters: Waiter[], error?: unknown): void {
@@ -110,6 +126,7 @@ export class Registration implements Disposable {
   #events: number;
   #handler: ReadyHandler | undefined;
   #ready = 0;
+  #ref = true;
   #readers: Waiter[] = [];
   #writers: Waiter[] = [];
 
@@ -201,14 +218,87 @@ export class Registration implements Disposable {
     return this.#ready & WRITABLE ? this.#cached(WRITABLE, signal) : this.#wait(this.#writers, signal);
   }
 
-  /** Call right after a read-side EAGAIN: the next `readable()` waits for a new event. */
+  /**
+   * Call right after a read-side EAGAIN (or a short stream read, which
+   * proves the same): the next `readable()` waits for a new event. Once the
+   * peer has shut down or hung up (EPOLLRDHUP / EPOLLHUP seen), this does
+   * nothing: reads no longer block, and no further edge would come.
+   */
   clearReadable(): void {
-    this.#ready &= ~READABLE;
+    if ((this.#ready & READ_CLOSED) === 0) this.#ready &= ~READABLE;
   }
 
-  /** Call right after a write-side EAGAIN: the next `writable()` waits for a new event. */
+  /** Call right after a write-side EAGAIN (or a short write); as `clearReadable()`, final after EPOLLHUP. */
   clearWritable(): void {
-    this.#ready &= ~WRITABLE;
+    if ((this.#ready & WRITE_CLOSED) === 0) this.#ready &= ~WRITABLE;
+  }
+
+  /**
+   * Runs a nonblocking operation to completion, tokio's `AsyncFd::async_io`:
+   * calls `attempt()` (which makes the syscall and returns its result); on
+   * `WOULD_BLOCK` clears `direction`'s readiness and waits for the next
+   * event, then tries again. Each attempt spends one unit of the reactor's
+   * cooperative budget, yielding a macrotask when it runs out, so a fd that
+   * is always ready cannot hold the thread. Resolves with the first result
+   * that is not `WOULD_BLOCK`; rejects with what `attempt` throws, with
+   * `BadResource` once deregistered, or with `signal`'s reason.
+   *
+   * ```ts
+   * import { Reactor, WOULD_BLOCK } from "@libc/epoll";
+   * import { close, EFD_NONBLOCK, eventfd, eventfd_read, eventfd_write } from "@libc/epoll/ffi";
+   *
+   * const reactor = new Reactor();
+   * const efd = eventfd(0, EFD_NONBLOCK);
+   * const reg = reactor.register(efd, { readable: true, trigger: "edge" });
+   * setTimeout(() => eventfd_write(efd, 3), 10);
+   * const n = await reg.io("read", () => eventfd_read(efd)); // WOULD_BLOCK until the write
+   * console.log(n, n === WOULD_BLOCK); // 3 false
+   * reg.deregister();
+   * close(efd);
+   * await reactor.close();
+   * ```
+   */
+  async io(direction: Direction, attempt: () => number, signal?: AbortSignal): Promise<number> {
+    if (direction !== "read" && direction !== "write") {
+      throw new TypeError(`direction must be "read" or "write", got ${String(direction)}`);
+    }
+    if (typeof attempt !== "function") throw new TypeError("attempt must be a function");
+    for (;;) {
+      const owner = this.#live();
+      if (!owner.consumeBudget()) await owner.yield();
+      const n = attempt();
+      if (n !== WOULD_BLOCK) return n;
+      if (direction === "read") {
+        this.clearReadable();
+        await this.#wait(this.#readers, signal);
+      } else {
+        this.clearWritable();
+        await this.#wait(this.#writers, signal);
+      }
+    }
+  }
+
+  /** Whether this registration keeps the process alive while the reactor waits (the default). */
+  get refed(): boolean {
+    return this.#ref;
+  }
+
+  /** Keeps the process alive while the reactor waits on this fd (the default). */
+  ref(): void {
+    if (this.#ref || this.#owner === null) return;
+    this.#ref = true;
+    this.#owner.setRef(this, true);
+  }
+
+  /**
+   * Lets the process exit while the reactor waits only on unref'd fds, as
+   * `Deno.Conn.unref()` does: a pending `readable()` then does not keep it
+   * alive.
+   */
+  unref(): void {
+    if (!this.#ref || this.#owner === null) return;
+    this.#ref = false;
+    this.#owner.setRef(this, false);
   }
 
   // Ready from the cache: costs one unit of budget. Without it a task that
@@ -255,6 +345,8 @@ export class Registration implements Disposable {
     let ready = 0;
     if (events & READ_EVENTS) ready |= READABLE;
     if (events & WRITE_EVENTS) ready |= WRITABLE;
+    if (events & READ_FINAL) ready |= READ_CLOSED;
+    if (events & WRITE_FINAL) ready |= WRITE_CLOSED;
     this.#ready |= ready;
     if (this.#handler !== undefined) {
       const owner = this.#owner; // held: the handler may deregister before it throws

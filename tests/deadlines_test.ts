@@ -185,8 +185,10 @@ netTest("connect({ timeout }) gives up on an unanswered SYN with TimedOut, namin
 // ---------------------------------------------------------------- the wheel
 
 /** A driver on plain JS timers, counting how often the wheel asked to be woken. */
-function jsDriver(errors: unknown[] = []): WheelDriver & { arms: number; live: Set<number> } {
-  const live = new Set<number>();
+function jsDriver(
+  errors: unknown[] = [],
+): WheelDriver & { arms: number; live: Set<ReturnType<typeof setTimeout>> } {
+  const live = new Set<ReturnType<typeof setTimeout>>();
   const driver = {
     arms: 0,
     live,

@@ -840,11 +840,7 @@ reactorTest("register() rejects bad fds and interests without changing the react
     "EBADF",
   );
   assertEquals(t.reactor.size, 0);
-  assertEquals(
-    t.reactor.stats,
-    { drains: 0, busyWaits: 0, parks: 0, yields: 0 },
-    "a failed register started the loop",
-  );
+  assertEquals(loopRounds(t.reactor), 0, "a failed register started the loop");
 }, { variants: VARIANTS.slice(0, 1) });
 
 reactorTest(
@@ -875,7 +871,7 @@ reactorTest("register() refuses a blocking fd, saying O_NONBLOCK and how to set 
     assertStringIncludes(err.message, "setNonBlocking(fd)");
   }
   assertEquals(t.reactor.size, 0);
-  assertEquals(t.reactor.stats, { drains: 0, busyWaits: 0, parks: 0, yields: 0 }, "the loop started");
+  assertEquals(loopRounds(t.reactor), 0, "the loop started");
   setNonBlocking(efd);
   t.reactor.register(efd, { readable: true }).deregister();
 }, { variants: VARIANTS.slice(0, 1) });
@@ -1049,4 +1045,10 @@ for (const strategy of ["nonblocking", "worker"] as const) {
     // Deno's own background fds move by a few at most; one leaked fd per life would be 30.
     assertLessOrEqual(after.length - before.length, 4, `[${before}] -> [${after}]`);
   });
+}
+
+/** How many waits the reactor's loop has served: 0 until the loop first runs. */
+function loopRounds(reactor: Reactor): number {
+  const { drains, busyWaits, parks, yields } = reactor.stats;
+  return drains + busyWaits + parks + yields;
 }

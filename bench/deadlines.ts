@@ -1,0 +1,127 @@
+/**
+ * deadlines.ts: what a connection deadline costs at 10^3, 10^5 and 10^6 live
+ * deadlines (issue: "timers built for a million deadlines").
+ *
+ * For each size N it keeps N live `ConnTimers` (the per-conn deadline and
+ * idle state of `net/`) in one `TimerWheel`, then measures:
+ * - reset: the idle clock restarted (`touch()`, what every read and write
+ *   does) and a read deadline moved later (`setDeadline`), ns per call;
+ * - the same reset done the naive way, cancelling and re-adding a timer in
+ *   the reactor's binary heap (`TimerQueue`), for comparison;
+ * - memory: V8 heap growth per live deadline (after a full GC).
+ * No timer fires during the run (deadlines are an hour out), and the heap
+ * queue's timerfd is armed once; nothing here waits.
+ *
+ *   deno task bench:deadlines      # writes bench/results/deadlines.json
+ *
+ * @module
+ */
+
+import { ConnTimers } from "../net/deadlines.ts";
+import { TimerWheel } from "../reactor/wheel.ts";
+import { TimerQueue } from "../reactor/timers.ts";
+
+const SIZES = [1_000, 100_000, 1_000_000];
+const RESETS = 2_000_000;
+const HOUR = 3_600_000;
+
+const gc = (globalThis as { gc?: () => void }).gc;
+if (gc === undefined) throw new Error("run with --v8-flags=--expose-gc (deno task bench:deadlines does)");
+
+function heap(): number {
+  gc!();
+  gc!();
+  return Deno.memoryUsage().heapUsed;
+}
+
+// A wheel whose timer never fires: the run measures add/move/cancel only.
+function quietWheel(): TimerWheel {
+  return new TimerWheel({ schedule: () => () => {}, reportError: (err) => console.error(err) });
+}
+
+function nsPer(calls: number, fn: () => void): number {
+  const start = performance.now();
+  fn();
+  return ((performance.now() - start) * 1e6) / calls;
+}
+
+/** One size's results. */
+interface Row {
+  live: number;
+  touchNs: number;
+  moveDeadlineNs: number;
+  heapCancelAddNs: number;
+  bytesPerDeadline: number;
+  heapBytesPerTimer: number;
+}
+
+function measure(n: number): Row {
+  const before = heap();
+  const wheel = quietWheel();
+  const conns: ConnTimers[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = new ConnTimers(() => {}, wheel);
+    t.setIdle(HOUR);
+    conns.push(t);
+  }
+  const bytesPerDeadline = (heap() - before) / n;
+
+  let x = 12345;
+  const pick = (): ConnTimers => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0; // spread over the whole set, as traffic would
+    return conns[x % n];
+  };
+  const touchNs = nsPer(RESETS, () => {
+    for (let i = 0; i < RESETS; i++) pick().touch();
+  });
+  const base = performance.now() + HOUR;
+  const moveDeadlineNs = nsPer(RESETS, () => {
+    for (let i = 0; i < RESETS; i++) pick().setDeadline("read", base + i);
+  });
+  for (const t of conns) t.stop();
+
+  // The naive way: a heap timer per conn, cancelled and re-added on each reset.
+  const heapBefore = heap();
+  const queue = new TimerQueue();
+  const timers = Array.from({ length: n }, () => queue.add(HOUR, () => {}));
+  const heapBytesPerTimer = (heap() - heapBefore) / n;
+  const resets = Math.min(RESETS, 500_000);
+  const callback = (): void => {};
+  const heapCancelAddNs = nsPer(resets, () => {
+    for (let i = 0; i < resets; i++) {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0; // the same spread as above
+      const k = x % n;
+      queue.cancel(timers[k]);
+      timers[k] = queue.add(HOUR, callback);
+    }
+  });
+  queue.close();
+  wheel.close();
+  return { live: n, touchNs, moveDeadlineNs, heapCancelAddNs, bytesPerDeadline, heapBytesPerTimer };
+}
+
+function machine(): string {
+  const cpu = Deno.readTextFileSync("/proc/cpuinfo").match(/^model name\s*:\s*(.+)$/m)?.[1] ?? "unknown CPU";
+  return `${cpu}, ${navigator.hardwareConcurrency} cores, Linux ${Deno.osRelease()}, Deno ${Deno.version.deno}`;
+}
+
+if (import.meta.main) {
+  console.log(`deadlines at scale: ${machine()}`);
+  const rows: Row[] = [];
+  for (const n of SIZES) {
+    const r = measure(n);
+    rows.push(r);
+    console.log(
+      `${String(n).padStart(9)} live: touch ${r.touchNs.toFixed(1)} ns, move deadline ${
+        r.moveDeadlineNs.toFixed(1)
+      } ns, heap cancel+add ${r.heapCancelAddNs.toFixed(0)} ns; ${
+        r.bytesPerDeadline.toFixed(0)
+      } B per conn's timers, ${r.heapBytesPerTimer.toFixed(0)} B per heap timer`,
+    );
+  }
+  await Deno.mkdir(new URL("results/", import.meta.url), { recursive: true });
+  await Deno.writeTextFile(
+    new URL("results/deadlines.json", import.meta.url),
+    JSON.stringify({ machine: machine(), date: new Date().toISOString(), rows }, null, 2) + "\n",
+  );
+}
