@@ -17,7 +17,7 @@ import {
   SOL_SOCKET,
   TCP_NODELAY,
 } from "../ffi/mod.ts";
-import { getsockopt, setsockopt, WOULD_BLOCK } from "../ffi/mod.ts";
+import { getsockopt, setsockopt } from "../ffi/mod.ts";
 import { Reactor, type Registration } from "../reactor/mod.ts";
 import type { Addr } from "./addr.ts";
 import { checkBoolean, checkBytes, checkIoOptions, closedError, interruptedError } from "./errors.ts";
