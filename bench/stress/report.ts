@@ -14,6 +14,7 @@ import { renderTable } from "../lib/table.ts";
 import type { LatencySummary } from "./hist.ts";
 import type { PhaseStats, RunConfig, RunResult } from "./run.ts";
 import type { SysctlChange, SysctlCheck } from "./sysctl.ts";
+import type { NetCounters } from "./system.ts";
 
 const KiB = 1024;
 const MiB = 1024 * 1024;
@@ -32,6 +33,8 @@ export interface TimeSplit {
   softirq: number;
   /** Busy CPU that was neither the servers nor the clients (other engineers' work): noise. */
   other: number;
+  /** The kernel's drops, retransmits and TCP memory pressure over the phase. */
+  net: NetCounters;
 }
 
 /** One stress run, as stored in bench/results/stress.json. */
@@ -103,6 +106,7 @@ function split(p: PhaseStats, per: number, cores: number): TimeSplit {
     machineBusy: p.machine.total > 0 ? busy / p.machine.total : 0,
     softirq: p.machine.total > 0 ? p.machine.softirq / p.machine.total : 0,
     other: Math.max(0, busy - ours) / Math.max(1e-9, p.wallS * cores),
+    net: p.net,
   };
 }
 
@@ -213,6 +217,7 @@ export const HEADERS = [
   "srv B/conn",
   "kernel B/conn",
   "lost",
+  "late",
   "other CPU",
 ];
 
@@ -234,6 +239,7 @@ export function tableRows(records: StressRecord[], colour: boolean): string[][] 
       int(r.serverBytesPerConn),
       int(r.kernelBytesPerConn),
       colour ? (lost ? red(String(lost)) : green("0")) : String(lost),
+      colour && r.late ? yellow(int(r.late)) : int(r.late),
       colour && other !== null && other > 0.1 ? yellow(otherText) : otherText,
     ];
   });
@@ -251,6 +257,12 @@ export function markdownTable(records: StressRecord[]): string {
   return [line(HEADERS), line(HEADERS.map(() => "---")), ...rows.map(line)].join("\n");
 }
 
+/** The non-zero network counters of a phase, e.g. "softnetDropped 21007, retransSegs 8142". */
+function netText(n: NetCounters | undefined): string {
+  const parts = Object.entries(n ?? {}).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${int(v)}`);
+  return parts.length ? `; kernel: ${parts.join(", ")}` : "";
+}
+
 /** Where the time of each phase went, as text lines. */
 export function timeLines(r: StressRecord): string[] {
   return Object.entries(r.time).map(([phase, t]) => {
@@ -262,7 +274,7 @@ export function timeLines(r: StressRecord): string[] {
       `per ${per}, clients ${f1(t.clientUs)} µs; server run-queue wait ${wait} s per s run; machine ` +
       `${(t.machineBusy * 100).toFixed(0)}% busy (softirq ${(t.softirq * 100).toFixed(0)}%), other ${
         (t.other * 100).toFixed(0)
-      }%`;
+      }%${netText(t.net)}`;
   });
 }
 

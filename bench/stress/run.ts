@@ -17,9 +17,12 @@ import {
   cpuBetween,
   type CpuSample,
   type KernelSample,
+  type NetCounters,
+  netDelta,
   openFds,
   sampleCpu,
   sampleKernel,
+  sampleNet,
   sampleProcs,
   sampleSched,
   sampleSlabCaches,
@@ -80,6 +83,8 @@ export interface PhaseStats {
   /** Servers' threads: run vs run-queue wait, context switches. */
   serverSched: SchedSample;
   clientSched: SchedSample;
+  /** Drops, retransmits, TCP memory pressure over the phase (machine-wide). */
+  net: NetCounters;
   latency: LatencySummary | null;
 }
 
@@ -198,6 +203,7 @@ class PhaseClock {
   #cpu: CpuSample = sampleCpu();
   #ss: SchedSample;
   #cs: SchedSample;
+  #net: NetCounters = sampleNet();
 
   constructor(readonly serverPids: number[], readonly clientPids: number[]) {
     this.#server = sampleProcs(serverPids);
@@ -221,6 +227,7 @@ class PhaseClock {
       },
       serverSched: schedDelta(this.#ss, sampleSched(this.serverPids)),
       clientSched: schedDelta(this.#cs, sampleSched(this.clientPids)),
+      net: netDelta(this.#net, sampleNet()),
       latency,
     };
   }
@@ -243,7 +250,7 @@ export function phaseTimeouts(
 ): { establish: number; sweep: number; beats: number; total: number } {
   const establish = 60 + cfg.conns / 1_000;
   const sweep = 60 + cfg.conns / 2_000;
-  const beats = cfg.interval * cfg.beats + 60 + cfg.conns / 2_000;
+  const beats = cfg.interval * cfg.beats + 60 + cfg.conns / 10_000;
   return { establish, sweep, beats, total: establish + sweep * cfg.sweeps + beats + 2 * cfg.settle + 60 };
 }
 

@@ -74,6 +74,17 @@ export function checkSysctls(
     need: `≥ ${inFlight} (SYN_RECV per listener; syncookies cover the rest)`,
     ok: synBacklog >= inFlight || readSysctl("net.ipv4.tcp_syncookies") === "1",
   });
+  // Loopback hands every packet to the sending CPU's backlog; past netdev_max_backlog it is dropped,
+  // and with 100 processes on 2 cores ksoftirqd drains it late: bursts of heartbeats overflow it.
+  const backlog = nums("net.core.netdev_max_backlog")[0];
+  const burst = Math.min(conns, beatsInFlight);
+  out.push({
+    name: "net.core.netdev_max_backlog",
+    value: String(backlog),
+    need: `≥ ${burst} (heartbeats one burst can queue on a CPU)`,
+    ok: backlog >= burst,
+    fix: String(Math.max(backlog, burst)),
+  });
   const fileMax = nums("fs.file-max")[0];
   const files = 2 * conns + 50_000;
   out.push({

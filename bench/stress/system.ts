@@ -213,6 +213,65 @@ export function schedDelta(a: SchedSample, b: SchedSample): SchedSample {
   };
 }
 
+/** Kernel network counters that explain stalls: drops, retransmits, memory pressure. */
+export interface NetCounters {
+  /** /proc/net/softnet_stat, summed over CPUs: packets dropped because a CPU's backlog was full. */
+  softnetDropped: number;
+  /** /proc/net/snmp Tcp: RetransSegs. */
+  retransSegs: number;
+  /** /proc/net/netstat TcpExt: */
+  timeouts: number;
+  lossProbes: number;
+  listenOverflows: number;
+  memoryPressures: number;
+  /** ms spent under TCP memory pressure (net.ipv4.tcp_mem). */
+  memoryPressureMs: number;
+  zeroWindowAdv: number;
+  fromZeroWindowAdv: number;
+  rcvQDrop: number;
+  backlogDrop: number;
+}
+
+function keyed(text: string | null, prefix: string): Map<string, number> {
+  const lines = (text ?? "").split("\n").filter((l) => l.startsWith(prefix));
+  const out = new Map<string, number>();
+  if (lines.length < 2) return out;
+  const names = lines[0].split(/\s+/), values = lines[1].split(/\s+/);
+  names.forEach((n, i) => out.set(n, Number(values[i])));
+  return out;
+}
+
+/** Reads softnet_stat, snmp and netstat. */
+export function sampleNet(): NetCounters {
+  const tcp = keyed(readText("/proc/net/snmp"), "Tcp:");
+  const ext = keyed(readText("/proc/net/netstat"), "TcpExt:");
+  let softnetDropped = 0;
+  for (const line of (readText("/proc/net/softnet_stat") ?? "").trim().split("\n")) {
+    softnetDropped += parseInt(line.split(/\s+/)[1] ?? "0", 16) || 0;
+  }
+  const x = (name: string): number => ext.get(name) ?? 0;
+  return {
+    softnetDropped,
+    retransSegs: tcp.get("RetransSegs") ?? 0,
+    timeouts: x("TCPTimeouts"),
+    lossProbes: x("TCPLossProbes"),
+    listenOverflows: x("ListenOverflows"),
+    memoryPressures: x("TCPMemoryPressures"),
+    memoryPressureMs: x("TCPMemoryPressuresChrono"),
+    zeroWindowAdv: x("TCPToZeroWindowAdv"),
+    fromZeroWindowAdv: x("TCPFromZeroWindowAdv"),
+    rcvQDrop: x("TCPRcvQDrop"),
+    backlogDrop: x("TCPBacklogDrop"),
+  };
+}
+
+/** b − a, counter by counter. */
+export function netDelta(a: NetCounters, b: NetCounters): NetCounters {
+  return Object.fromEntries(
+    Object.keys(a).map((k) => [k, b[k as keyof NetCounters] - a[k as keyof NetCounters]]),
+  ) as unknown as NetCounters;
+}
+
 /** Open fds of one process (a directory listing of /proc/PID/fd), or null when it is gone. */
 export function openFds(pid: number): number | null {
   try {
