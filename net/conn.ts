@@ -31,7 +31,22 @@ export function awaitConnect(conn: Conn, signal: AbortSignal | undefined): Promi
   return connectFinished(conn, signal);
 }
 
-/** Options for one `read`, `write` or `accept`. */
+/**
+ * Options for one `read`, `write` or `accept`.
+ *
+ * ```ts
+ * import { connect, type IoOptions, listen } from "@libc/epoll";
+ *
+ * using listener = listen({ hostname: "127.0.0.1", port: 0 });
+ * using conn = await connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * const options: IoOptions = { signal: AbortSignal.timeout(20) }; // the peer never writes
+ * try {
+ *   await conn.read(new Uint8Array(8), options);
+ * } catch (err) {
+ *   console.log((err as Error).name); // TimeoutError
+ * }
+ * ```
+ */
 export interface IoOptions {
   /** Abandons the wait (not a syscall in progress) with the signal's reason. */
   signal?: AbortSignal;

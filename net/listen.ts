@@ -25,13 +25,35 @@ import * as sys from "./sys.ts";
 import { checkIdleMs } from "./deadlines.ts";
 import { endpoint, orClose, streamSocket, type TcpOptions, type UnixOptions, withAddress } from "./socket.ts";
 
-/** Options every call takes. */
+/**
+ * Options every call takes: the reactor to run on.
+ *
+ * ```ts
+ * import { listen, Reactor } from "@libc/epoll";
+ *
+ * const reactor = new Reactor({ budget: 64 }); // one of your own instead of the shared default
+ * const listener = listen({ hostname: "127.0.0.1", port: 0, reactor });
+ * listener.close();
+ * await reactor.close();
+ * ```
+ */
 export interface CommonOptions {
   /** The reactor to register with (default: {@linkcode defaultReactor}). */
   reactor?: Reactor;
 }
 
-/** Options for {@linkcode listen} on TCP. */
+/**
+ * Options for {@linkcode listen} on TCP.
+ *
+ * ```ts
+ * import { listen, type TcpListenOptions } from "@libc/epoll";
+ *
+ * const options: TcpListenOptions = { hostname: "127.0.0.1", port: 0, reusePort: true, idleTimeout: 90_000 };
+ * using a = listen(options);
+ * using b = listen({ ...options, port: a.addr.port }); // SO_REUSEPORT: both share the port
+ * console.log(a.addr.port === b.addr.port); // true
+ * ```
+ */
 export interface TcpListenOptions extends TcpOptions, CommonOptions {
   /** SO_REUSEPORT: several listeners (processes, Workers) share the port; the kernel spreads connections. */
   reusePort?: boolean;
@@ -41,7 +63,17 @@ export interface TcpListenOptions extends TcpOptions, CommonOptions {
   idleTimeout?: number;
 }
 
-/** Options for {@linkcode listen} on a Unix socket. */
+/**
+ * Options for {@linkcode listen} on a Unix socket.
+ *
+ * ```ts
+ * import { listen, type UnixListenOptions } from "@libc/epoll";
+ *
+ * const options: UnixListenOptions = { transport: "unix", path: `/tmp/epoll-doc-${Deno.pid}-ul.sock`, backlog: 128 };
+ * using listener = listen(options);
+ * console.log(listener.addr.path === options.path); // true
+ * ```
+ */
 export interface UnixListenOptions extends UnixOptions, CommonOptions {
   /** The pending-connection queue length (default 4096; the kernel caps it at somaxconn). */
   backlog?: number;
@@ -49,7 +81,19 @@ export interface UnixListenOptions extends UnixOptions, CommonOptions {
   idleTimeout?: number;
 }
 
-/** Options for {@linkcode listen}. */
+/**
+ * Options for {@linkcode listen}: TCP or Unix.
+ *
+ * ```ts
+ * import { listen, type ListenOptions } from "@libc/epoll";
+ *
+ * const where: ListenOptions = Deno.env.get("SOCK") === undefined
+ *   ? { hostname: "127.0.0.1", port: 0 }
+ *   : { transport: "unix", path: Deno.env.get("SOCK")! };
+ * using listener = listen(where);
+ * console.log(listener.addr.transport);
+ * ```
+ */
 export type ListenOptions = TcpListenOptions | UnixListenOptions;
 
 /**
@@ -98,10 +142,38 @@ function reactorOf(options: CommonOptions): Reactor {
   return reactor;
 }
 
-/** Options for {@linkcode connect}. */
+/**
+ * Options for {@linkcode connect}: TCP or Unix.
+ *
+ * ```ts
+ * import { connect, type ConnectOptions, listen } from "@libc/epoll";
+ *
+ * using listener = listen({ hostname: "127.0.0.1", port: 0 });
+ * const to: ConnectOptions = { hostname: "127.0.0.1", port: listener.addr.port, timeout: 3000 };
+ * using conn = await connect(to);
+ * console.log(conn.remoteAddr.transport); // tcp
+ * ```
+ */
 export type ConnectOptions = TcpConnectOptions | UnixConnectOptions;
 
-/** Options for {@linkcode connect} over TCP. */
+/**
+ * Options for {@linkcode connect} over TCP: the seed's 1–3 s connect
+ * timeout is `timeout: 3000`; `signal` abandons it earlier.
+ *
+ * ```ts
+ * import { connect, type TcpConnectOptions } from "@libc/epoll";
+ *
+ * using closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const port = closed.addr.port;
+ * closed.close(); // nobody listens there now
+ * const options: TcpConnectOptions = { hostname: "127.0.0.1", port, timeout: 1000 };
+ * try {
+ *   await connect(options);
+ * } catch (err) {
+ *   console.log(err instanceof Deno.errors.ConnectionRefused); // true
+ * }
+ * ```
+ */
 export interface TcpConnectOptions extends TcpOptions, CommonOptions {
   /** Abandons the connect (closing the socket) with the signal's reason. */
   signal?: AbortSignal;
@@ -109,7 +181,19 @@ export interface TcpConnectOptions extends TcpOptions, CommonOptions {
   timeout?: number;
 }
 
-/** Options for {@linkcode connect} to a Unix socket. */
+/**
+ * Options for {@linkcode connect} to a Unix socket.
+ *
+ * ```ts
+ * import { connect, listen, type UnixConnectOptions } from "@libc/epoll";
+ *
+ * const path = `/tmp/epoll-doc-${Deno.pid}-uc.sock`;
+ * using _listener = listen({ transport: "unix", path });
+ * const options: UnixConnectOptions = { transport: "unix", path, signal: AbortSignal.timeout(1000) };
+ * using conn = await connect(options);
+ * console.log(conn.remoteAddr); // { transport: "unix", path: "/tmp/epoll-doc-….sock" }
+ * ```
+ */
 export interface UnixConnectOptions extends UnixOptions, CommonOptions {
   /** Abandons the connect (closing the socket) with the signal's reason. */
   signal?: AbortSignal;

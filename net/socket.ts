@@ -19,7 +19,21 @@ import {
 import { toDenoError } from "./errors.ts";
 import * as sys from "./sys.ts";
 
-/** A TCP endpoint, as in `Deno.listen` / `Deno.connect`. */
+/**
+ * A TCP endpoint, as in `Deno.listen` / `Deno.connect`.
+ *
+ * ```ts
+ * import { listen, type TcpOptions } from "@libc/epoll";
+ *
+ * const at: TcpOptions = { hostname: "::1", port: 0 }; // IPv6 loopback
+ * try {
+ *   using listener = listen(at);
+ *   console.log(listener.addr.hostname); // ::1
+ * } catch (err) {
+ *   console.log("no IPv6 here:", err instanceof Error); // a machine without ::1
+ * }
+ * ```
+ */
 export interface TcpOptions {
   /** `"tcp"` (the default). */
   transport?: "tcp";
@@ -29,7 +43,17 @@ export interface TcpOptions {
   port: number;
 }
 
-/** A Unix stream socket endpoint, as in `Deno.listen({ transport: "unix" })`. */
+/**
+ * A Unix stream socket endpoint, as in `Deno.listen({ transport: "unix" })`.
+ *
+ * ```ts
+ * import { listen, type UnixOptions } from "@libc/epoll";
+ *
+ * const at: UnixOptions = { transport: "unix", path: `/tmp/epoll-doc-${Deno.pid}-uo.sock` };
+ * using listener = listen(at);
+ * console.log(listener.addr.path === at.path); // true
+ * ```
+ */
 export interface UnixOptions {
   /** `"unix"`. */
   transport: "unix";
