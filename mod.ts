@@ -46,6 +46,7 @@ export { Epoll, type EpollOptions } from "./epoll/epoll.ts";
 export {
   defaultReactor,
   type Interest,
+  MAX_TIMER_DELAY_MS,
   type ParkStrategy,
   Poller,
   type PollerOptions,

@@ -23,7 +23,26 @@ import {
   EPOLLWRNORM,
 } from "../ffi/mod.ts";
 
-/** What to wait for on an fd. EPOLLERR and EPOLLHUP are always reported. */
+/**
+ * What to wait for on an fd, as named fields rather than EPOLL* bits.
+ * EPOLLERR and EPOLLHUP are always reported; at least one of `readable`,
+ * `writable`, `priority` and `readClosed` must be set.
+ *
+ * ```ts
+ * import { type Interest, Reactor } from "@libc/epoll";
+ * import { AF_UNIX, close, SOCK_NONBLOCK, SOCK_STREAM, socketpair } from "@libc/epoll/ffi";
+ *
+ * const reactor = new Reactor();
+ * const [a, b] = socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK);
+ * const interest: Interest = { readable: true, readClosed: true, trigger: "edge" }; // EPOLLIN | EPOLLRDHUP | EPOLLET
+ * const reg = reactor.register(a, interest);
+ * console.log(reg.events === (0x001 | 0x2000 | 0x80000000)); // true
+ * reg.deregister();
+ * close(a);
+ * close(b);
+ * await reactor.close();
+ * ```
+ */
 export interface Interest {
   /** EPOLLIN: data to read, a connection to accept, EOF. */
   readable?: boolean;

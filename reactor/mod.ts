@@ -21,8 +21,16 @@ let shared: Reactor | null = null;
 
 /**
  * The reactor shared by `listen()` / `connect()` when no other is given,
- * created on first use. It stops polling whenever nothing is registered, so
- * it never keeps the process alive by itself.
+ * created on first use (again after it was closed). It stops polling
+ * whenever nothing is registered, so it never keeps the process alive by
+ * itself.
+ *
+ * ```ts
+ * import { defaultReactor, listen } from "@libc/epoll";
+ *
+ * using listener = listen({ hostname: "127.0.0.1", port: 0 }); // on the default reactor
+ * console.log(defaultReactor().size); // 1: the listener
+ * ```
  */
 export function defaultReactor(): Reactor {
   if (shared === null || shared.closed) shared = new Reactor();

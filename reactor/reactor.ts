@@ -34,7 +34,22 @@ import {
 } from "./registration.ts";
 import { checkTimerArgs, foreignTimerError, type Timer, TimerQueue } from "./timers.ts";
 
-/** Options for {@linkcode Reactor}: the poller's, plus error handling and the cooperative budget. */
+/**
+ * Options for {@linkcode Reactor}: the poller's, plus error handling and the
+ * cooperative budget.
+ *
+ * ```ts
+ * import { Reactor, type ReactorOptions } from "@libc/epoll";
+ *
+ * const options: ReactorOptions = {
+ *   onError: (err) => console.error("handler failed:", err), // instead of the global "error" event
+ *   budget: 64, // operations a task may run before it yields
+ *   maxEvents: 512,
+ * };
+ * const reactor = new Reactor(options);
+ * await reactor.close();
+ * ```
+ */
 export interface ReactorOptions extends PollerOptions {
   /**
    * Receives exceptions thrown by handlers and timer callbacks (default:

@@ -14,7 +14,33 @@
 import { EPOLLHUP, EPOLLRDHUP, WOULD_BLOCK } from "../ffi/mod.ts";
 import { type Interest, interestEvents, READ_EVENTS, WRITE_EVENTS } from "./interest.ts";
 
-/** Called with the raw EPOLL* bits of each event (EPOLLERR and EPOLLHUP included). */
+/**
+ * Called with the raw EPOLL* bits of each event (EPOLLERR and EPOLLHUP
+ * included) and the registration. What it throws goes to the reactor's
+ * `onError`; the loop goes on.
+ *
+ * ```ts
+ * import { EPOLLHUP, EPOLLIN, Reactor, type ReadyHandler } from "@libc/epoll";
+ * import { close, O_NONBLOCK, pipe2, read, write } from "@libc/epoll/ffi";
+ *
+ * const reactor = new Reactor();
+ * const [r, w] = pipe2(O_NONBLOCK);
+ * const { promise: done, resolve } = Promise.withResolvers<void>();
+ * const onEvent: ReadyHandler = (events, reg) => {
+ *   if (events & EPOLLIN) read(r, new Uint8Array(64));
+ *   if (events & EPOLLHUP) { // the write end closed
+ *     reg.deregister();
+ *     resolve();
+ *   }
+ * };
+ * reactor.register(r, { readable: true }, onEvent);
+ * write(w, new Uint8Array([1]));
+ * close(w);
+ * await done;
+ * close(r);
+ * await reactor.close();
+ * ```
+ */
 export type ReadyHandler = (events: number, registration: Registration) => void;
 
 /** What a registration needs from its reactor. */
@@ -111,6 +137,30 @@ export function detach(registration: Registration, message: string): void {
 /**
  * An fd registered with a reactor (`Reactor.register` makes them). Stale,
  * and inert, once deregistered or once its reactor is closed.
+ *
+ * ```ts
+ * import { Reactor, WOULD_BLOCK } from "@libc/epoll";
+ * import { AF_UNIX, close, read, SOCK_NONBLOCK, SOCK_STREAM, socketpair, write } from "@libc/epoll/ffi";
+ *
+ * const reactor = new Reactor();
+ * const [a, b] = socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK);
+ * using reg = reactor.register(a, { readable: true, trigger: "edge" }); // deregistered at scope end
+ * setTimeout(() => write(b, new TextEncoder().encode("hi")), 5);
+ * const buf = new Uint8Array(16);
+ * for (;;) {
+ *   await reg.readable(); // a hint: try the read
+ *   const n = read(a, buf);
+ *   if (n !== WOULD_BLOCK) {
+ *     console.log(new TextDecoder().decode(buf.subarray(0, n))); // hi
+ *     break;
+ *   }
+ *   reg.clearReadable(); // EAGAIN seen: wait for the next edge
+ * }
+ * reg.deregister();
+ * close(a);
+ * close(b);
+ * await reactor.close();
+ * ```
  *
  * Readiness answered from the cache (`readable()` / `writable()` when no
  * EAGAIN was seen since the last event) spends the reactor's cooperative

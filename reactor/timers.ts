@@ -25,6 +25,18 @@ import {
 /**
  * The longest delay `setTimer` / `TimerQueue.add` accept: 2^31 - 1 ms
  * (about 24.8 days), the range of `setTimeout`. Chain timers for longer.
+ *
+ * ```ts
+ * import { MAX_TIMER_DELAY_MS, Reactor } from "@libc/epoll";
+ *
+ * const reactor = new Reactor();
+ * try {
+ *   reactor.setTimer(MAX_TIMER_DELAY_MS + 1, () => {});
+ * } catch (err) {
+ *   console.log(err instanceof RangeError); // true: refused before anything was scheduled
+ * }
+ * await reactor.close();
+ * ```
  */
 export const MAX_TIMER_DELAY_MS: number = 2 ** 31 - 1;
 
@@ -42,6 +54,17 @@ let making = false; // only `create` may construct (the constructor is private i
  * A scheduled callback, made by `Reactor.setTimer` (or `TimerQueue.add`);
  * pass it back to `clearTimer` (or `TimerQueue.cancel`) of the same reactor.
  * Its state is private: an object that merely looks like a Timer is refused.
+ *
+ * ```ts
+ * import { Reactor, type Timer } from "@libc/epoll";
+ *
+ * const reactor = new Reactor();
+ * const timer: Timer = reactor.setTimer(1000, () => console.log("never"));
+ * console.log(timer.done); // false
+ * reactor.clearTimer(timer);
+ * console.log(timer.done); // true
+ * await reactor.close();
+ * ```
  */
 export class Timer {
   readonly #queue: TimerQueue;
