@@ -20,12 +20,25 @@ import {
   EPOLLIN,
   EventBuffer,
 } from "../ffi/mod.ts";
+import { checkInt, describe, I32_MAX } from "../ffi/checks.ts";
 import { selfCheck } from "./self_check.ts";
 
 /** Options for {@linkcode Epoll}. */
 export interface EpollOptions {
-  /** Capacity of the reused event buffer: the most events one `wait` returns (default 1024). */
+  /** Capacity of the reused event buffer: the most events one `wait` returns (1 to 2^20, default 1024). */
   maxEvents?: number;
+}
+
+const MAX_EVENTS = 2 ** 20;
+
+// Reads the options once and checks them before any fd exists.
+function maxEventsOf(options: EpollOptions): number {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`Epoll options must be an object, got ${describe(options)}`);
+  }
+  const maxEvents = options.maxEvents ?? 1024;
+  checkInt(maxEvents, "maxEvents", 1, MAX_EVENTS);
+  return maxEvents;
 }
 
 /**
@@ -49,7 +62,7 @@ export class Epoll implements Disposable {
 
   /** Creates the instance; the first one also checks the `struct epoll_event` layout. */
   constructor(options: EpollOptions = {}) {
-    this.#events = new EventBuffer(options.maxEvents ?? 1024);
+    this.#events = new EventBuffer(maxEventsOf(options));
     selfCheck();
     this.#fd = epoll_create1(EPOLL_CLOEXEC);
   }
@@ -94,9 +107,14 @@ export class Epoll implements Disposable {
    * {@linkcode EventBuffer}, valid until the next `wait`: index it with
    * `events(i)` / `data(i)` for `i < length`, or iterate `[data, events]`.
    * This blocks the calling thread; the reactor is the non-blocking way.
+   * `timeoutMs` is an integer in [-1, 2^31); `maxEvents` one in [1, the
+   * `maxEvents` option].
    */
-  wait(timeoutMs = -1, maxEvents: number = this.#events.capacity): EventBuffer {
-    epoll_wait(this.#open(), this.#events, maxEvents, timeoutMs);
+  wait(timeoutMs = -1, maxEvents?: number): EventBuffer {
+    const fd = this.#open();
+    checkInt(timeoutMs, "timeoutMs", -1, I32_MAX);
+    if (maxEvents !== undefined) checkInt(maxEvents, "maxEvents", 1, this.#events.capacity);
+    epoll_wait(fd, this.#events, maxEvents, timeoutMs);
     return this.#events;
   }
 

@@ -6,8 +6,13 @@
  */
 
 import { libc } from "./libc.ts";
+import { checkInt, checkString, describe, I32_MAX } from "./checks.ts";
 
-/** Linux errno numbers (asm-generic, the same on x86_64 and aarch64). */
+/**
+ * Linux errno numbers (asm-generic, the same on x86_64 and aarch64): the one
+ * table of them in this package. Every name is also exported on its own
+ * (`EAGAIN`, `ECONNRESET`, …); no other file writes an errno as a number.
+ */
 export const errnoNumbers = {
   EPERM: 1,
   ENOENT: 2,
@@ -75,22 +80,153 @@ export const errnoNumbers = {
   EINPROGRESS: 115,
   ECANCELED: 125,
 } as const;
+Object.freeze(errnoNumbers); // a caller must not renumber what every check compares against
 
 /** A known errno name such as `"EAGAIN"`. */
 export type ErrnoName = keyof typeof errnoNumbers;
 
-/** `EAGAIN` (== `EWOULDBLOCK` on Linux): the nonblocking fd is not ready. */
-export const EAGAIN = 11;
+// Each name as a constant, read from the table above (never retyped).
+/** `EPERM`: Operation not permitted. */
+export const EPERM: typeof errnoNumbers.EPERM = errnoNumbers.EPERM;
+/** `ENOENT`: No such file or directory. */
+export const ENOENT: typeof errnoNumbers.ENOENT = errnoNumbers.ENOENT;
+/** `ESRCH`: No such process. */
+export const ESRCH: typeof errnoNumbers.ESRCH = errnoNumbers.ESRCH;
 /** `EINTR`: interrupted by a signal before anything happened. */
-export const EINTR = 4;
+export const EINTR: typeof errnoNumbers.EINTR = errnoNumbers.EINTR;
+/** `EIO`: Input/output error. */
+export const EIO: typeof errnoNumbers.EIO = errnoNumbers.EIO;
+/** `ENXIO`: No such device or address. */
+export const ENXIO: typeof errnoNumbers.ENXIO = errnoNumbers.ENXIO;
+/** `E2BIG`: Argument list too long. */
+export const E2BIG: typeof errnoNumbers.E2BIG = errnoNumbers.E2BIG;
+/** `ENOEXEC`: Exec format error. */
+export const ENOEXEC: typeof errnoNumbers.ENOEXEC = errnoNumbers.ENOEXEC;
+/** `EBADF`: Bad file descriptor. */
+export const EBADF: typeof errnoNumbers.EBADF = errnoNumbers.EBADF;
+/** `ECHILD`: No child processes. */
+export const ECHILD: typeof errnoNumbers.ECHILD = errnoNumbers.ECHILD;
+/** `EAGAIN` (== `EWOULDBLOCK` on Linux): the nonblocking fd is not ready. */
+export const EAGAIN: typeof errnoNumbers.EAGAIN = errnoNumbers.EAGAIN;
+/** `ENOMEM`: Cannot allocate memory. */
+export const ENOMEM: typeof errnoNumbers.ENOMEM = errnoNumbers.ENOMEM;
+/** `EACCES`: Permission denied. */
+export const EACCES: typeof errnoNumbers.EACCES = errnoNumbers.EACCES;
+/** `EFAULT`: Bad address. */
+export const EFAULT: typeof errnoNumbers.EFAULT = errnoNumbers.EFAULT;
+/** `EBUSY`: Device or resource busy. */
+export const EBUSY: typeof errnoNumbers.EBUSY = errnoNumbers.EBUSY;
+/** `EEXIST`: File exists. */
+export const EEXIST: typeof errnoNumbers.EEXIST = errnoNumbers.EEXIST;
+/** `EXDEV`: Invalid cross-device link. */
+export const EXDEV: typeof errnoNumbers.EXDEV = errnoNumbers.EXDEV;
+/** `ENODEV`: No such device. */
+export const ENODEV: typeof errnoNumbers.ENODEV = errnoNumbers.ENODEV;
+/** `ENOTDIR`: Not a directory. */
+export const ENOTDIR: typeof errnoNumbers.ENOTDIR = errnoNumbers.ENOTDIR;
+/** `EISDIR`: Is a directory. */
+export const EISDIR: typeof errnoNumbers.EISDIR = errnoNumbers.EISDIR;
+/** `EINVAL`: Invalid argument. */
+export const EINVAL: typeof errnoNumbers.EINVAL = errnoNumbers.EINVAL;
+/** `ENFILE`: Too many open files in system. */
+export const ENFILE: typeof errnoNumbers.ENFILE = errnoNumbers.ENFILE;
+/** `EMFILE`: Too many open files. */
+export const EMFILE: typeof errnoNumbers.EMFILE = errnoNumbers.EMFILE;
+/** `ENOTTY`: Inappropriate ioctl for device. */
+export const ENOTTY: typeof errnoNumbers.ENOTTY = errnoNumbers.ENOTTY;
+/** `EFBIG`: File too large. */
+export const EFBIG: typeof errnoNumbers.EFBIG = errnoNumbers.EFBIG;
+/** `ENOSPC`: No space left on device. */
+export const ENOSPC: typeof errnoNumbers.ENOSPC = errnoNumbers.ENOSPC;
+/** `ESPIPE`: Illegal seek. */
+export const ESPIPE: typeof errnoNumbers.ESPIPE = errnoNumbers.ESPIPE;
+/** `EROFS`: Read-only file system. */
+export const EROFS: typeof errnoNumbers.EROFS = errnoNumbers.EROFS;
+/** `EPIPE`: Broken pipe. */
+export const EPIPE: typeof errnoNumbers.EPIPE = errnoNumbers.EPIPE;
+/** `ERANGE`: Numerical result out of range. */
+export const ERANGE: typeof errnoNumbers.ERANGE = errnoNumbers.ERANGE;
+/** `EDEADLK`: Resource deadlock avoided. */
+export const EDEADLK: typeof errnoNumbers.EDEADLK = errnoNumbers.EDEADLK;
+/** `ENAMETOOLONG`: File name too long. */
+export const ENAMETOOLONG: typeof errnoNumbers.ENAMETOOLONG = errnoNumbers.ENAMETOOLONG;
+/** `ENOSYS`: Function not implemented. */
+export const ENOSYS: typeof errnoNumbers.ENOSYS = errnoNumbers.ENOSYS;
+/** `ELOOP`: Too many levels of symbolic links. */
+export const ELOOP: typeof errnoNumbers.ELOOP = errnoNumbers.ELOOP;
+/** `ENODATA`: No data available. */
+export const ENODATA: typeof errnoNumbers.ENODATA = errnoNumbers.ENODATA;
+/** `EPROTO`: Protocol error. */
+export const EPROTO: typeof errnoNumbers.EPROTO = errnoNumbers.EPROTO;
+/** `EOVERFLOW`: Value too large for defined data type. */
+export const EOVERFLOW: typeof errnoNumbers.EOVERFLOW = errnoNumbers.EOVERFLOW;
+/** `ENOTSOCK`: Socket operation on non-socket. */
+export const ENOTSOCK: typeof errnoNumbers.ENOTSOCK = errnoNumbers.ENOTSOCK;
+/** `EDESTADDRREQ`: Destination address required. */
+export const EDESTADDRREQ: typeof errnoNumbers.EDESTADDRREQ = errnoNumbers.EDESTADDRREQ;
+/** `EMSGSIZE`: Message too long. */
+export const EMSGSIZE: typeof errnoNumbers.EMSGSIZE = errnoNumbers.EMSGSIZE;
+/** `EPROTOTYPE`: Protocol wrong type for socket. */
+export const EPROTOTYPE: typeof errnoNumbers.EPROTOTYPE = errnoNumbers.EPROTOTYPE;
+/** `ENOPROTOOPT`: Protocol not available. */
+export const ENOPROTOOPT: typeof errnoNumbers.ENOPROTOOPT = errnoNumbers.ENOPROTOOPT;
+/** `EPROTONOSUPPORT`: Protocol not supported. */
+export const EPROTONOSUPPORT: typeof errnoNumbers.EPROTONOSUPPORT = errnoNumbers.EPROTONOSUPPORT;
+/** `ESOCKTNOSUPPORT`: Socket type not supported. */
+export const ESOCKTNOSUPPORT: typeof errnoNumbers.ESOCKTNOSUPPORT = errnoNumbers.ESOCKTNOSUPPORT;
+/** `EOPNOTSUPP`: Operation not supported. */
+export const EOPNOTSUPP: typeof errnoNumbers.EOPNOTSUPP = errnoNumbers.EOPNOTSUPP;
+/** `EPFNOSUPPORT`: Protocol family not supported. */
+export const EPFNOSUPPORT: typeof errnoNumbers.EPFNOSUPPORT = errnoNumbers.EPFNOSUPPORT;
+/** `EAFNOSUPPORT`: Address family not supported by protocol. */
+export const EAFNOSUPPORT: typeof errnoNumbers.EAFNOSUPPORT = errnoNumbers.EAFNOSUPPORT;
+/** `EADDRINUSE`: Address already in use. */
+export const EADDRINUSE: typeof errnoNumbers.EADDRINUSE = errnoNumbers.EADDRINUSE;
+/** `EADDRNOTAVAIL`: Cannot assign requested address. */
+export const EADDRNOTAVAIL: typeof errnoNumbers.EADDRNOTAVAIL = errnoNumbers.EADDRNOTAVAIL;
+/** `ENETDOWN`: Network is down. */
+export const ENETDOWN: typeof errnoNumbers.ENETDOWN = errnoNumbers.ENETDOWN;
+/** `ENETUNREACH`: Network is unreachable. */
+export const ENETUNREACH: typeof errnoNumbers.ENETUNREACH = errnoNumbers.ENETUNREACH;
+/** `ENETRESET`: Network dropped connection on reset. */
+export const ENETRESET: typeof errnoNumbers.ENETRESET = errnoNumbers.ENETRESET;
+/** `ECONNABORTED`: Software caused connection abort. */
+export const ECONNABORTED: typeof errnoNumbers.ECONNABORTED = errnoNumbers.ECONNABORTED;
+/** `ECONNRESET`: Connection reset by peer. */
+export const ECONNRESET: typeof errnoNumbers.ECONNRESET = errnoNumbers.ECONNRESET;
+/** `ENOBUFS`: No buffer space available. */
+export const ENOBUFS: typeof errnoNumbers.ENOBUFS = errnoNumbers.ENOBUFS;
+/** `EISCONN`: Transport endpoint is already connected. */
+export const EISCONN: typeof errnoNumbers.EISCONN = errnoNumbers.EISCONN;
+/** `ENOTCONN`: Transport endpoint is not connected. */
+export const ENOTCONN: typeof errnoNumbers.ENOTCONN = errnoNumbers.ENOTCONN;
+/** `ESHUTDOWN`: Cannot send after transport endpoint shutdown. */
+export const ESHUTDOWN: typeof errnoNumbers.ESHUTDOWN = errnoNumbers.ESHUTDOWN;
+/** `ETIMEDOUT`: Connection timed out. */
+export const ETIMEDOUT: typeof errnoNumbers.ETIMEDOUT = errnoNumbers.ETIMEDOUT;
+/** `ECONNREFUSED`: Connection refused. */
+export const ECONNREFUSED: typeof errnoNumbers.ECONNREFUSED = errnoNumbers.ECONNREFUSED;
+/** `EHOSTDOWN`: Host is down. */
+export const EHOSTDOWN: typeof errnoNumbers.EHOSTDOWN = errnoNumbers.EHOSTDOWN;
+/** `EHOSTUNREACH`: No route to host. */
+export const EHOSTUNREACH: typeof errnoNumbers.EHOSTUNREACH = errnoNumbers.EHOSTUNREACH;
+/** `EALREADY`: Operation already in progress. */
+export const EALREADY: typeof errnoNumbers.EALREADY = errnoNumbers.EALREADY;
 /** `EINPROGRESS`: a nonblocking connect has started. */
-export const EINPROGRESS = 115;
+export const EINPROGRESS: typeof errnoNumbers.EINPROGRESS = errnoNumbers.EINPROGRESS;
+/** `ECANCELED`: Operation canceled. */
+export const ECANCELED: typeof errnoNumbers.ECANCELED = errnoNumbers.ECANCELED;
 
 const names: string[] = [];
 for (const [name, n] of Object.entries(errnoNumbers)) names[n] = name;
 
+function checkErrno(errno: number): number {
+  return checkInt(errno, "errno", 0, I32_MAX);
+}
+
 /** The name of an errno number (`11` → `"EAGAIN"`), or `"E<n>"` for unknown ones. */
 export function errnoName(errno: number): string {
+  errno = checkErrno(errno);
   return names[errno] ?? `E${errno}`;
 }
 
@@ -115,6 +251,7 @@ const message = new Uint8Array(256);
 
 /** libc's own message for an errno (`strerror`); only called on error paths. */
 export function strerror(errno: number): string {
+  errno = checkErrno(errno);
   const ptr = libc.strerror(errno);
   if (ptr === null) return `errno ${errno}`;
   if (viewable) return Deno.UnsafePointerView.getCString(ptr);
@@ -151,6 +288,8 @@ export class ErrnoError extends Error {
 
   /** Builds the error for `syscall` failing with `errno`; `detail` is appended to the message. */
   constructor(syscall: string, errno: number, detail?: string) {
+    checkString(syscall, "syscall");
+    if (detail !== undefined) checkString(detail, "detail");
     const code = errnoName(errno);
     const where = detail === undefined ? "" : ` (${detail})`;
     super(`${syscall}: ${strerror(errno)} [${code}]${where}`);
@@ -164,4 +303,37 @@ export class ErrnoError extends Error {
 /** Throws an {@linkcode ErrnoError} for `syscall` with the thread's current errno. */
 export function throwErrno(syscall: string, detail?: string): never {
   throw new ErrnoError(syscall, lastErrno(), detail);
+}
+
+const MAX_CAUSES = 8; // how far isErrno follows `cause` (a cycle must not loop)
+
+/**
+ * Whether `err` is an {@linkcode ErrnoError} with one of `names` (any errno
+ * when none are given), or wraps one as its `cause`, as the net layer's
+ * `Deno.errors.*` do.
+ *
+ * ```ts
+ * import { close, isErrno } from "@libc/epoll/ffi";
+ *
+ * try {
+ *   close(2 ** 31 - 1);
+ * } catch (err) {
+ *   console.log(isErrno(err, "EBADF")); // true
+ * }
+ * ```
+ */
+export function isErrno(err: unknown, ...names: ErrnoName[]): boolean {
+  for (const name of names) {
+    if (typeof name !== "string" || !Object.hasOwn(errnoNumbers, name)) {
+      throw new TypeError(`not an errno name: ${describe(name)} (see errnoNumbers)`);
+    }
+  }
+  let e = err;
+  for (let depth = 0; depth < MAX_CAUSES && e instanceof Error; depth++, e = e.cause) {
+    if (e instanceof ErrnoError) {
+      const errno = e.errno;
+      return names.length === 0 || names.some((name) => errnoNumbers[name] === errno);
+    }
+  }
+  return false;
 }

@@ -1,10 +1,21 @@
 /**
  * Loads libc once, with the symbols of `symbols.ts`.
  *
- * The library is `libc.so.6` (glibc) unless the environment variable
- * {@linkcode LIBC_PATH_ENV} names another one by absolute path (musl, or a
- * scoped `--allow-ffi=/lib/x86_64-linux-gnu/libc.so.6`). The variable is read
- * only when `--allow-env` already grants it, so `--allow-ffi` alone suffices.
+ * This module is internal: the table it loads is unchecked (any argument
+ * reaches native code as given), so `@libc/epoll/ffi` exports only the
+ * checked wrappers of `calls.ts`, never {@linkcode libc} itself.
+ *
+ * Which file, and how permission is obtained:
+ * 1. {@linkcode LIBC_PATH_ENV}, when `--allow-env` already grants it and it
+ *    is set: that absolute path (musl, or any other libc).
+ * 2. With `--allow-ffi` granted: glibc's soname, `libc.so.6`, found by the
+ *    dynamic loader.
+ * 3. With a scoped `--allow-ffi=<path>`: the first of the usual absolute
+ *    locations of glibc for this CPU that the grant covers.
+ * 4. Otherwise, where Deno may prompt: the `ffi` permission is requested
+ *    first, then the soname is loaded. (Handing the bare soname to a prompt
+ *    would not work: Deno checks it as a path relative to the working
+ *    directory, so a "yes" would load `./libc.so.6`, which does not exist.)
  *
  * @module
  */
@@ -14,41 +25,103 @@ import { symbols } from "./symbols.ts";
 /** Environment variable naming the libc to load, by absolute path. */
 export const LIBC_PATH_ENV = "DENO_EPOLL_LIBC";
 
-/** The file loaded when {@linkcode LIBC_PATH_ENV} is unset: glibc's soname. */
+/** glibc's soname: what the dynamic loader is asked for when no path is given. */
 export const DEFAULT_LIBC = "libc.so.6";
 
 /** The loaded symbols, called directly by the wrappers in `calls.ts`. */
 export type LibcSymbols = Deno.DynamicLibrary<typeof symbols>["symbols"];
 
-/** Picks the library path: the env override when granted and set, else glibc. */
-export function libcPath(): string {
+// Where distributions keep glibc: Debian and Ubuntu (multiarch), then Fedora,
+// RHEL, SUSE (lib64), then Arch and others (lib).
+const MULTIARCH: Record<string, string> = { x86_64: "x86_64-linux-gnu", aarch64: "aarch64-linux-gnu" };
+
+/** The usual absolute paths of glibc for `arch` (as in `Deno.build.arch`), most common first. */
+export function libcCandidates(arch: string = Deno.build.arch): string[] {
+  if (typeof arch !== "string") throw new TypeError(`arch must be a string such as "x86_64"`);
+  const triple = Object.hasOwn(MULTIARCH, arch) ? MULTIARCH[arch] : undefined;
+  const multiarch = triple === undefined ? [] : [`/lib/${triple}/libc.so.6`, `/usr/lib/${triple}/libc.so.6`];
+  return [...multiarch, "/lib64/libc.so.6", "/usr/lib64/libc.so.6", "/usr/lib/libc.so.6", "/lib/libc.so.6"];
+}
+
+/** The env override, when granted and set: an absolute path, else undefined. */
+function envOverride(): string | undefined {
   const status = Deno.permissions.querySync({ name: "env", variable: LIBC_PATH_ENV });
   const override = status.state === "granted" ? Deno.env.get(LIBC_PATH_ENV) : undefined;
-  if (override === undefined || override === "") return DEFAULT_LIBC;
+  if (override === undefined || override === "") return undefined;
   if (!override.startsWith("/")) {
     throw new TypeError(`${LIBC_PATH_ENV} must be an absolute path, got "${override}"`);
   }
   return override;
 }
 
-function open(): Deno.DynamicLibrary<typeof symbols> {
-  if (Deno.build.os !== "linux") {
-    throw new Error(`@libc/epoll needs Linux (epoll is a Linux API); this is ${Deno.build.os}`);
-  }
-  const path = libcPath();
+/**
+ * The library path to load without prompting: the env override when granted
+ * and set, else the soname. {@linkcode libc} is loaded by the same rules plus
+ * the scoped-grant and prompt steps of the module doc.
+ */
+export function libcPath(): string {
+  return envOverride() ?? DEFAULT_LIBC;
+}
+
+function granted(path?: string): boolean {
+  const desc: Deno.PermissionDescriptor = path === undefined ? { name: "ffi" } : { name: "ffi", path };
+  return Deno.permissions.querySync(desc).state === "granted";
+}
+
+function notCapable(path: string, cause?: unknown): Deno.errors.NotCapable {
+  return new Deno.errors.NotCapable(
+    `@libc/epoll loads ${path} through FFI: run with --allow-ffi` +
+      ` (or --allow-ffi=<absolute path> with ${LIBC_PATH_ENV}=<that path> and --allow-env=${LIBC_PATH_ENV})`,
+    { cause },
+  );
+}
+
+function load(path: string): Deno.DynamicLibrary<typeof symbols> {
   try {
     return Deno.dlopen(path, symbols);
   } catch (err) {
     if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
-      throw new Deno.errors.NotCapable(
-        `@libc/epoll loads ${path} through FFI: run with --allow-ffi` +
-          ` (or --allow-ffi=<absolute path> with ${LIBC_PATH_ENV}=<that path> and --allow-env=${LIBC_PATH_ENV})`,
-        { cause: err },
-      );
+      throw notCapable(path, err);
     }
     throw new Error(`@libc/epoll could not load ${path}: ${(err as Error).message}`, { cause: err });
   }
 }
 
-/** libc's symbols, loaded once per JS thread (each Worker loads its own). */
+// A scoped grant: the first usual location it covers that loads.
+function loadScoped(): Deno.DynamicLibrary<typeof symbols> | null {
+  for (const path of libcCandidates()) {
+    if (!granted(path)) continue;
+    try {
+      return Deno.dlopen(path, symbols);
+    } catch {
+      // not at this location on this system: try the next
+    }
+  }
+  return null;
+}
+
+function open(): Deno.DynamicLibrary<typeof symbols> {
+  if (Deno.build.os !== "linux") {
+    throw new Error(`@libc/epoll needs Linux (epoll is a Linux API); this is ${Deno.build.os}`);
+  }
+  const override = envOverride();
+  if (override !== undefined) return load(override);
+  if (granted()) return load(DEFAULT_LIBC);
+  const scoped = loadScoped();
+  if (scoped !== null) return scoped;
+  // Prompts when Deno may (a TTY, no --no-prompt); "denied" otherwise.
+  let answer: Deno.PermissionState;
+  try {
+    answer = Deno.permissions.requestSync({ name: "ffi" }).state;
+  } catch (err) {
+    throw notCapable(DEFAULT_LIBC, err);
+  }
+  if (answer !== "granted") throw notCapable(DEFAULT_LIBC);
+  return load(DEFAULT_LIBC);
+}
+
+/**
+ * libc's raw symbols, loaded once per JS thread (each Worker loads its own).
+ * Unchecked: internal to the package, never exported from `@libc/epoll/ffi`.
+ */
 export const libc: LibcSymbols = open().symbols;

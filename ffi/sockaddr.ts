@@ -7,6 +7,7 @@
  */
 
 import { AF_INET, AF_INET6, AF_UNIX } from "./constants.ts";
+import { byteLengthOf, checkInt, checkString, describe, I32_MAX } from "./checks.ts";
 
 /** `sizeof(struct sockaddr_in)`. */
 export const SOCKADDR_IN_SIZE = 16;
@@ -52,6 +53,7 @@ export interface EncodedAddr {
 
 /** Parses dotted IPv4 text into 4 bytes, or returns null. */
 export function parseIPv4(text: string): Uint8Array<ArrayBuffer> | null {
+  checkString(text, "text");
   const parts = text.split(".");
   if (parts.length !== 4) return null;
   const out = new Uint8Array(4);
@@ -86,6 +88,7 @@ function parseGroups(text: string, last: boolean): number[] | null {
 
 /** Parses IPv6 text (with `::`, embedded IPv4, optional `[]`) into 16 bytes, or returns null. */
 export function parseIPv6(text: string): Uint8Array<ArrayBuffer> | null {
+  checkString(text, "text");
   if (text.startsWith("[") && text.endsWith("]")) text = text.slice(1, -1);
   const halves = text.split("::");
   if (halves.length > 2) return null;
@@ -103,13 +106,20 @@ export function parseIPv6(text: string): Uint8Array<ArrayBuffer> | null {
   return out;
 }
 
+function checkAddrBytes(b: Uint8Array, size: number): void {
+  const got = byteLengthOf(b, "address bytes");
+  if (got < size) throw new RangeError(`an IPv${size === 4 ? 4 : 6} address needs ${size} bytes, got ${got}`);
+}
+
 /** Formats 4 bytes as dotted IPv4. */
 export function formatIPv4(b: Uint8Array): string {
+  checkAddrBytes(b, 4);
   return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
 }
 
 /** Formats 16 bytes as IPv6 text in RFC 5952 form (longest zero run as `::`, lower case). */
 export function formatIPv6(b: Uint8Array): string {
+  checkAddrBytes(b, 16);
   const g: number[] = [];
   for (let i = 0; i < 8; i++) g.push((b[2 * i] << 8) | b[2 * i + 1]);
   if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) {
@@ -127,10 +137,8 @@ export function formatIPv6(b: Uint8Array): string {
   return `${hex.slice(0, bestAt).join(":")}::${hex.slice(bestAt + bestLen).join(":")}`;
 }
 
-function checkPort(port: number): void {
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new RangeError(`port must be an integer in [0, 65535], got ${port}`);
-  }
+function checkPort(port: number): number {
+  return checkInt(port, "port", 0, 65535);
 }
 
 /**
@@ -138,7 +146,8 @@ function checkPort(port: number): void {
  * `"localhost"` means 127.0.0.1, `""` and `"0.0.0.0"` the IPv4 wildcard.
  */
 export function encodeIp(hostname: string, port: number): EncodedAddr {
-  checkPort(port);
+  checkString(hostname, "hostname");
+  port = checkPort(port);
   const host = hostname === "localhost" ? "127.0.0.1" : hostname === "" ? "0.0.0.0" : hostname;
   const v4 = parseIPv4(host);
   if (v4 !== null) {
@@ -163,6 +172,7 @@ export function encodeIp(hostname: string, port: number): EncodedAddr {
 
 /** Encodes a Unix socket path as `sockaddr_un`; a leading `"\0"` makes it abstract. */
 export function encodeUnix(path: string): EncodedAddr {
+  checkString(path, "unix socket path");
   const name = new TextEncoder().encode(path);
   if (name.length === 0 || name.length > UNIX_PATH_MAX) {
     throw new RangeError(`unix socket path must be 1 to ${UNIX_PATH_MAX} bytes, got ${name.length}`);
@@ -176,6 +186,12 @@ export function encodeUnix(path: string): EncodedAddr {
   return { bytes, length, family: AF_UNIX };
 }
 
+function checkTransport(transport: "tcp" | "udp"): void {
+  if (transport !== "tcp" && transport !== "udp") {
+    throw new TypeError(`transport must be "tcp" or "udp", got ${describe(transport)}`);
+  }
+}
+
 /**
  * Decodes `length` bytes of a `struct sockaddr` (as filled in by accept4,
  * getsockname, recvfrom). `transport` names the socket kind for IP addresses.
@@ -185,17 +201,24 @@ export function decodeSockAddr(
   length: number,
   transport: "tcp" | "udp" = "tcp",
 ): SockAddr {
+  const size = byteLengthOf(bytes, "bytes");
+  length = checkInt(length, "length", 0, size);
+  checkTransport(transport);
   if (length < 2) return { transport: "unix", path: "" }; // unnamed Unix socket
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const family = view.getUint16(0, true);
+  // A private copy: the caller's array may be shared with another thread, or
+  // have its own `buffer`/`subarray` redefined; indexed reads cannot be.
+  const b = new Uint8Array(length);
+  for (let i = 0; i < length; i++) b[i] = bytes[i];
+  const family = b[0] | (b[1] << 8);
+  const port = (b[2] << 8) | b[3]; // network byte order
   if (family === AF_INET && length >= SOCKADDR_IN_SIZE) {
-    return { transport, hostname: formatIPv4(bytes.subarray(4, 8)), port: view.getUint16(2, false) };
+    return { transport, hostname: formatIPv4(b.subarray(4, 8)), port };
   }
   if (family === AF_INET6 && length >= SOCKADDR_IN6_SIZE) {
-    return { transport, hostname: formatIPv6(bytes.subarray(8, 24)), port: view.getUint16(2, false) };
+    return { transport, hostname: formatIPv6(b.subarray(8, 24)), port };
   }
   if (family === AF_UNIX) {
-    let name = bytes.subarray(2, length);
+    let name = b.subarray(2, length);
     if (name[0] !== 0) {
       const nul = name.indexOf(0);
       if (nul >= 0) name = name.subarray(0, nul);
@@ -203,4 +226,96 @@ export function decodeSockAddr(
     return { transport: "unix", path: new TextDecoder().decode(name) };
   }
   throw new TypeError(`unsupported address family ${family} (length ${length})`);
+}
+
+/**
+ * Reads an {@linkcode EncodedAddr} once (a getter could answer differently
+ * the second time) and checks that its `length` lies within its bytes, whose
+ * true size is read from the engine. Internal to `ffi/`.
+ */
+export function addrBytes(addr: EncodedAddr, name = "addr"): { bytes: Uint8Array; length: number } {
+  if (typeof addr !== "object" || addr === null) {
+    throw new TypeError(
+      `${name} must be an encoded address (see encodeIp, encodeUnix), got ${describe(addr)}`,
+    );
+  }
+  let bytes: Uint8Array;
+  let length: number;
+  try {
+    bytes = addr.bytes;
+    length = addr.length;
+  } catch (err) {
+    // A getter that throws (a Proxy, another class's accessor): not an address.
+    throw new TypeError(`${name} must be an encoded address (see encodeIp, encodeUnix)`, { cause: err });
+  }
+  const size = byteLengthOf(bytes, `${name}.bytes`);
+  return { bytes, length: checkInt(length, `${name}.length`, 0, Math.min(size, I32_MAX)) };
+}
+
+// Module-private access to a genuine SockAddrBuffer, for calls.ts.
+let isSockAddrBuffer: (value: unknown) => boolean;
+let prepare: (buf: SockAddrBuffer) => void;
+let addrOf: (buf: SockAddrBuffer) => Uint8Array<ArrayBuffer>;
+let lenOf: (buf: SockAddrBuffer) => Uint8Array<ArrayBuffer>;
+
+/**
+ * Room for one `struct sockaddr_storage` and its `socklen_t`, filled by
+ * `accept4`, `recvfrom`, `getsockname`. Its memory is private: the calls
+ * accept only a real `SockAddrBuffer` (an object shaped like one is a
+ * TypeError), so the kernel never writes past what was allocated here.
+ *
+ * ```ts
+ * import { AF_INET, bind, close, encodeIp, recvfrom, SockAddrBuffer, SOCK_DGRAM, SOCK_NONBLOCK, socket, WOULD_BLOCK } from "@libc/epoll/ffi";
+ *
+ * const udp = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK);
+ * bind(udp, encodeIp("127.0.0.1", 0));
+ * const from = new SockAddrBuffer();
+ * if (recvfrom(udp, new Uint8Array(64), 0, from) === WOULD_BLOCK) console.log("nothing yet");
+ * close(udp);
+ * ```
+ */
+export class SockAddrBuffer {
+  readonly #bytes: Uint8Array<ArrayBuffer> = new Uint8Array(SOCKADDR_STORAGE_SIZE);
+  readonly #len: Uint32Array<ArrayBuffer> = new Uint32Array(1);
+  readonly #lenBytes: Uint8Array<ArrayBuffer> = new Uint8Array(this.#len.buffer);
+
+  static {
+    isSockAddrBuffer = (value) => typeof value === "object" && value !== null && #bytes in value;
+    prepare = (buf) => {
+      buf.#len[0] = SOCKADDR_STORAGE_SIZE;
+    };
+    addrOf = (buf) => buf.#bytes;
+    lenOf = (buf) => buf.#lenBytes;
+  }
+
+  /** The length in bytes of the address the last call stored (0 before any). */
+  get length(): number {
+    return Math.min(this.#len[0], SOCKADDR_STORAGE_SIZE);
+  }
+
+  /** Decodes what the last call stored. */
+  decode(transport: "tcp" | "udp" = "tcp"): SockAddr {
+    return decodeSockAddr(this.#bytes, this.length, transport);
+  }
+}
+Object.freeze(SockAddrBuffer.prototype);
+Object.freeze(SockAddrBuffer);
+
+/**
+ * Internal to `ffi/`: checks that `buf` is a genuine {@linkcode SockAddrBuffer}
+ * and resets its length to the full storage size before a call fills it.
+ */
+export function prepareSockAddr(buf: SockAddrBuffer, name = "addr"): void {
+  if (!isSockAddrBuffer(buf)) throw new TypeError(`${name} must be a SockAddrBuffer, got ${describe(buf)}`);
+  prepare(buf);
+}
+
+/** Internal to `ffi/`: the private `struct sockaddr_storage` bytes of a prepared buffer. */
+export function sockAddrBytes(buf: SockAddrBuffer): Uint8Array<ArrayBuffer> {
+  return addrOf(buf);
+}
+
+/** Internal to `ffi/`: the private `socklen_t` of a prepared buffer, as bytes. */
+export function sockLenBytes(buf: SockAddrBuffer): Uint8Array<ArrayBuffer> {
+  return lenOf(buf);
 }

@@ -21,7 +21,8 @@
  * @module
  */
 
-import { EventBuffer, libc } from "../ffi/mod.ts";
+import { EventBuffer } from "../ffi/mod.ts";
+import { libc } from "../ffi/libc.ts";
 import { WorkerParker } from "./park_worker.ts";
 
 /** The name of a poll-worker strategy. */

@@ -25,7 +25,6 @@ import {
   getrlimit,
   getsockname,
   type IpAddr,
-  libc,
   listen,
   poll,
   POLLIN,
@@ -39,6 +38,8 @@ import {
   socketpair,
   WOULD_BLOCK,
 } from "../ffi/mod.ts";
+// The raw table is internal to ffi/: the fd scan below needs it unchecked.
+import { libc } from "../ffi/libc.ts";
 
 /** Nonblocking, close-on-exec: how every fixture socket is created. */
 export const NB = SOCK_NONBLOCK | SOCK_CLOEXEC;
@@ -259,4 +260,64 @@ export async function deadline<T>(promise: Promise<T>, ms: number, what: string)
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** How a child process ended. */
+export interface ChildOutcome {
+  /** The exit code (128 + n after a signal). */
+  code: number;
+  /** The signal that ended it, or null. */
+  signal: Deno.Signal | null;
+  /** Whether it outlived its deadline and was killed. */
+  timedOut: boolean;
+  /** What it printed. */
+  stdout: string;
+  /** Its errors. */
+  stderr: string;
+}
+
+/**
+ * Runs `deno <args>` (in `cwd`, default this process's) to completion,
+ * killing it (by its PID, SIGKILL) if it outlives `timeoutMs`. For crash
+ * tests: a native fault shows as `signal`.
+ */
+export async function runDeno(args: string[], timeoutMs = 15_000, cwd?: string): Promise<ChildOutcome> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    cwd,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill("SIGKILL");
+  }, timeoutMs);
+  try {
+    const [status, out, err] = await Promise.all([
+      child.status,
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+    ]);
+    return { code: status.code, signal: status.signal, timedOut, stdout: out, stderr: err };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The URL of a module of this repository, for code that child processes import. */
+export function repoUrl(path: string): string {
+  return new URL(`../${path}`, import.meta.url).href;
+}
+
+/**
+ * Runs `code` (TypeScript, top-level await allowed) in a child Deno with
+ * every permission, and returns how it ended. For memory-safety regressions:
+ * on broken code the child may die of a signal, which must not take the
+ * test runner with it.
+ */
+export async function evalInChild(code: string, timeoutMs = 15_000): Promise<ChildOutcome> {
+  return await runDeno(["eval", "--ext=ts", code], timeoutMs);
 }

@@ -62,7 +62,7 @@ for (
     buf.set(1, EPOLLIN | EPOLLET, 0x1a2b_3c4d_5e6f);
     const expected = new Uint8Array(2 * size);
     putEntry(expected, layout, 1, 0x80000001, 0x1a2b_3c4d_5e6fn);
-    assertEquals(buf.bytes, expected, "entry 0 and any padding stay zero");
+    assertEquals([...buf.bytes], [...expected], "entry 0 and any padding stay zero");
     assertEquals(buf.events(1), 0x80000001, "events come back non-negative");
   });
 }
@@ -138,4 +138,91 @@ fdTest("the self-check passes on this CPU and leaves no fd behind", async () => 
   const fresh: typeof import("../epoll/self_check.ts") = await import(`../epoll/self_check.ts?${Date.now()}`);
   fresh.selfCheck();
   fresh.selfCheck(); // a second call is a no-op
+});
+
+// ------------------------------------------------------------ bounds from private state (issue 8)
+
+Deno.test("EventBuffer: capacity, bytes and length cannot be assigned or redefined", () => {
+  const buf = new EventBuffer(2);
+  const bytes = buf.bytes;
+  assertThrows(() => ((buf as { capacity: number }).capacity = NaN), TypeError);
+  assertThrows(() => ((buf as { bytes: Uint8Array }).bytes = new Uint8Array(99)), TypeError);
+  assertThrows(() => Object.defineProperty(buf, "capacity", { value: 1e6 }), TypeError);
+  assertThrows(() => Object.defineProperty(EventBuffer.prototype, "capacity", { get: () => 1e6 }), TypeError);
+  assertEquals(buf.capacity, 2);
+  assertStrictEquals(buf.bytes, bytes);
+  for (const bad of [NaN, -1, 3, 1.5, "1"]) {
+    assertThrows(() => (buf.length = bad as number), RangeError, "length", `length ${String(bad)}`);
+  }
+  buf.length = 2;
+  assertEquals(buf.length, 2);
+});
+
+Deno.test("EventBuffer: its memory is a fixed SharedArrayBuffer, which cannot be transferred or detached", () => {
+  const buf = new EventBuffer(2);
+  assert(buf.bytes.buffer instanceof SharedArrayBuffer);
+  assertEquals(buf.bytes.buffer.growable, false);
+  assertThrows(() => structuredClone(buf.bytes.buffer, { transfer: [buf.bytes.buffer as never] }));
+  assertEquals(buf.bytes.byteLength, 2 * NATIVE_LAYOUT.size);
+});
+
+Deno.test("EventBuffer: indices outside [0, capacity) are a RangeError, not undefined", () => {
+  const buf = new EventBuffer(2);
+  for (const bad of [2, -1, 1.5, NaN, 2 ** 32, "0"]) {
+    const i = bad as number;
+    assertThrows(() => buf.events(i), RangeError, "index", `events(${String(bad)})`);
+    assertThrows(() => buf.data(i), RangeError, "index");
+    assertThrows(() => buf.dataLow(i), RangeError, "index");
+    assertThrows(() => buf.dataHigh(i), RangeError, "index");
+    assertThrows(() => buf.set(i, EPOLLIN, 1), RangeError, "index");
+    assertThrows(() => buf.copyEntry(i, 0), RangeError, "from");
+    assertThrows(() => buf.copyEntry(0, i), RangeError, "to");
+  }
+  for (const bad of [NaN, 2 ** 32, 1.5]) assertThrows(() => buf.set(0, bad, 1), RangeError, "events");
+});
+
+Deno.test("EventBuffer: a forged layout is a TypeError (the buffer's size must match a real struct)", () => {
+  const forged = [
+    { size: 4, dataOffset: 0 },
+    { size: 12, dataOffset: 8 },
+    { size: 1.5, dataOffset: 4 },
+    null,
+    "x86_64",
+  ];
+  for (const layout of forged) {
+    assertThrows(() => new EventBuffer(4, layout as unknown as EpollEventLayout), TypeError, "layout");
+  }
+  // A layout read twice could change between reads: it is read once.
+  let reads = 0;
+  const shifty = {
+    get size(): 12 | 16 {
+      return reads++ === 0 ? 16 : 12;
+    },
+    dataOffset: 8,
+  } as unknown as EpollEventLayout;
+  const buf = new EventBuffer(1, shifty);
+  assertEquals(buf.bytes.byteLength, 16);
+  assertThrows(() => layoutFor(5 as unknown as string), TypeError, "arch");
+});
+
+fdTest("epoll_wait refuses look-alike EventBuffers, and never writes more than the private room", (fds) => {
+  const epfd = fds.add(epoll_create1(EPOLL_CLOEXEC));
+  for (let i = 0; i < 3; i++) epoll_ctl(epfd, EPOLL_CTL_ADD, fds.add(eventfd(1, EFD_NONBLOCK)), EPOLLIN);
+  const lookAlikes = [
+    Object.create(EventBuffer.prototype),
+    { bytes: new Uint8Array(48), capacity: 4, length: 0 },
+    null,
+  ];
+  for (const fake of lookAlikes) {
+    assertThrows(() => epoll_wait(epfd, fake as EventBuffer, 1, 0), TypeError, "must be an EventBuffer");
+  }
+  // A subclass may override the public getters; the wrapper reads the private state.
+  class Liar extends EventBuffer {
+    override get capacity(): number {
+      return 1e6;
+    }
+  }
+  const liar = new Liar(1);
+  assertThrows(() => epoll_wait(epfd, liar, 3, 0), RangeError, "maxevents");
+  assertEquals(epoll_wait(epfd, liar, undefined, 0), 1);
 });

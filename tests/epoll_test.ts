@@ -48,9 +48,11 @@ import {
 import {
   assertErrno,
   bytes,
+  evalInChild,
   type FdScope,
   fdTest,
   newFdOf,
+  repoUrl,
   streamFixtures,
   tcpPair,
   timed,
@@ -297,12 +299,12 @@ fdTest("EPERM on registering a regular file", () => {
 });
 
 fdTest(
-  "EINVAL: the epoll fd in itself, a bad op, EPOLLEXCLUSIVE on MOD, waiting on a non-epoll fd",
+  "EINVAL: the epoll fd in itself, EPOLLEXCLUSIVE on MOD, waiting on a non-epoll fd; a bad op is a RangeError",
   (fds) => {
     using ep = new Epoll();
     assertErrno(() => ep.register(ep.fd), "EINVAL", "epoll_ctl");
     const efd = newEventfd(fds);
-    assertErrno(() => epoll_ctl(ep.fd, 99, efd, EPOLLIN), "EINVAL", "epoll_ctl");
+    assertThrows(() => epoll_ctl(ep.fd, 99, efd, EPOLLIN), RangeError, "EPOLL_CTL_ADD");
     ep.register(efd, EPOLLIN | EPOLLEXCLUSIVE);
     assertErrno(() => epoll_ctl(ep.fd, EPOLL_CTL_MOD, efd, EPOLLIN | EPOLLEXCLUSIVE), "EINVAL", "epoll_ctl");
     assertErrno(() => epoll_wait(efd, new EventBuffer(1), 1, 0), "EINVAL", "epoll_wait");
@@ -451,4 +453,45 @@ fdTest("Epoll: bad arguments throw RangeError/TypeError, never reach the kernel"
     assertThrows(() => new Epoll({ maxEvents }), RangeError);
   }
   ep.register(efd); // the instance is still fine after all that
+});
+
+fdTest(
+  "Epoll: options must be an object; closed instances answer BadResource before looking at arguments",
+  (fds) => {
+    for (const options of [null, 5, "x"]) {
+      assertThrows(() => new Epoll(options as unknown as { maxEvents: number }), TypeError, "options");
+    }
+    for (const maxEvents of [NaN, "4", Infinity]) {
+      assertThrows(() => new Epoll({ maxEvents: maxEvents as number }), RangeError, "maxEvents");
+    }
+    const efd = newEventfd(fds);
+    const ep = new Epoll();
+    ep.close();
+    for (const bad of [NaN, -1, "x", 2 ** 40]) {
+      const v = bad as number;
+      assertThrows(() => ep.wait(v, v), Deno.errors.BadResource);
+      assertThrows(() => ep.register(v, v, v), Deno.errors.BadResource);
+      assertThrows(() => ep.modify(efd, v), Deno.errors.BadResource);
+      assertThrows(() => ep.unregister(v), Deno.errors.BadResource);
+    }
+  },
+);
+
+Deno.test("Epoll: the EventBuffer wait returns cannot be tampered into an overflow", async () => {
+  // The old buffer's capacity was a plain property: set to NaN, it disabled
+  // the maxEvents check, and the kernel wrote 64 events into room for 1.
+  const outcome = await evalInChild(`
+    const { Epoll } = await import("${repoUrl("epoll/epoll.ts")}");
+    const m = await import("${repoUrl("ffi/mod.ts")}");
+    const ep = new Epoll({ maxEvents: 1 });
+    for (let i = 0; i < 64; i++) ep.register(m.eventfd(1, m.EFD_NONBLOCK));
+    const events = ep.wait(0);
+    const out = [String(events.length)];
+    try { events.capacity = NaN; } catch (e) { out.push(e.name); }
+    try { Object.defineProperty(events, "capacity", { value: 64 }); } catch (e) { out.push(e.name); }
+    try { out.push(String(ep.wait(0, 64).length)); } catch (e) { out.push(e.name); }
+    out.push(String(ep.wait(0).length));
+    console.log(out.join(" "));`);
+  assertEquals([outcome.signal, outcome.timedOut, outcome.code], [null, false, 0], outcome.stderr);
+  assertEquals(outcome.stdout.trim(), "1 TypeError TypeError RangeError 1");
 });

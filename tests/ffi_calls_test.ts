@@ -42,6 +42,7 @@ import {
   F_GETFD,
   F_GETFL,
   F_SETFD,
+  F_SETFL,
   fcntl,
   FD_CLOEXEC,
   getrlimit,
@@ -49,7 +50,6 @@ import {
   getsockopt,
   type IpAddr,
   IPPROTO_TCP,
-  libc,
   LIBC_PATH_ENV,
   libcPath,
   listen,
@@ -72,6 +72,7 @@ import {
   setNonBlocking,
   setrlimit,
   setsockopt,
+  shutdown,
   SO_ERROR,
   SO_LINGER,
   SO_RCVBUF,
@@ -92,14 +93,18 @@ import {
   WOULD_BLOCK,
   write,
 } from "../ffi/mod.ts";
+import { libc } from "../ffi/libc.ts";
+import * as ffi from "../ffi/mod.ts";
 import {
   assertErrno,
   bytes,
+  evalInChild,
   type FdScope,
   fdTest,
   NB,
   NEEDS_IPV6,
   pollUntil,
+  repoUrl,
   tcpListener,
   unixPair,
 } from "./_helpers.ts";
@@ -411,7 +416,9 @@ fdTest("fcntl: O_NONBLOCK and FD_CLOEXEC toggle", (fds) => {
   assertEquals(fcntl(a, F_GETFL) & O_NONBLOCK, 0);
   fcntl(a, F_SETFD, FD_CLOEXEC);
   assertEquals(fcntl(a, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
-  assertErrno(() => fcntl(a, 9999), "EINVAL", "fcntl");
+  // Only the int-argument commands: 9999, or F_GETLK (5, which takes a pointer), never reach the kernel.
+  assertThrows(() => fcntl(a, 9999), RangeError, "cmd");
+  assertThrows(() => fcntl(a, 5), RangeError, "cmd");
 });
 
 fdTest("setsockopt/getsockopt: SO_REUSEADDR, TCP_NODELAY, SO_RCVBUF, SO_LINGER", (fds) => {
@@ -579,4 +586,182 @@ Deno.test("setrlimit rejects negative limits instead of wrapping them to RLIM_IN
   const { hard } = getrlimit(RLIMIT_NOFILE);
   assertThrows(() => setrlimit(RLIMIT_NOFILE, -1, hard), RangeError);
   assertThrows(() => setrlimit(RLIMIT_NOFILE, 1.5, hard), RangeError);
+});
+
+// ------------------------------------------------------------ memory safety by construction (issue 8)
+
+const FFI_URL = repoUrl("ffi/mod.ts");
+
+/** Runs `body` in a child that imported the ffi layer as `m`; it must exit 0 (no signal) and print `expected`. */
+async function assertChildPrints(body: string, expected: string): Promise<void> {
+  const outcome = await evalInChild(`const m = await import("${FFI_URL}");\n${body}`);
+  assertEquals(outcome.signal, null, `the child died of a signal: ${outcome.stderr}`);
+  assertEquals(outcome.timedOut, false, "the child hung");
+  assertEquals(outcome.code, 0, outcome.stderr);
+  assertEquals(outcome.stdout.trim(), expected, outcome.stderr);
+}
+
+Deno.test("EventBuffer: a capacity set to NaN or redefined cannot make epoll_wait overflow the buffer", async () => {
+  // 64 ready eventfds and a 1-event buffer: an unchecked maxevents of 64
+  // lets the kernel write 63 events past the end (the old code did, once
+  // capacity was NaN: every comparison with NaN is false).
+  await assertChildPrints(
+    `const ep = m.epoll_create1(0);
+    for (let i = 0; i < 64; i++) m.epoll_ctl(ep, m.EPOLL_CTL_ADD, m.eventfd(1, m.EFD_NONBLOCK), m.EPOLLIN);
+    const buf = new m.EventBuffer(1);
+    const out = [];
+    const attempt = (f) => { try { out.push(String(f())); } catch (e) { out.push(e.name); } };
+    attempt(() => { buf.capacity = NaN; return "assigned"; });
+    attempt(() => { Object.defineProperty(buf, "capacity", { value: NaN }); return "redefined"; });
+    attempt(() => { Object.defineProperty(buf, "bytes", { value: new Uint8Array(64 * 16) }); return "redefined"; });
+    attempt(() => { Object.defineProperty(m.EventBuffer.prototype, "capacity", { get: () => 64 }); return "redefined"; });
+    attempt(() => m.epoll_wait(ep, buf, 64, 0));
+    attempt(() => m.epoll_wait(ep, buf, undefined, 0));
+    attempt(() => buf.capacity);
+    console.log(out.join(" "));`,
+    "TypeError TypeError TypeError TypeError RangeError 1 1",
+  );
+});
+
+Deno.test("accept4/recvfrom refuse an object shaped like a SockAddrBuffer (the kernel would write 16+ bytes into 1)", async () => {
+  await assertChildPrints(
+    `const forged = { bytes: new Uint8Array(1), len: new Uint32Array([128]), reset() {}, decode() {} };
+    forged.lenBytes = new Uint8Array(forged.len.buffer);
+    const lst = m.socket(m.AF_INET, m.SOCK_STREAM | m.SOCK_NONBLOCK);
+    m.bind(lst, m.encodeIp("127.0.0.1", 0));
+    m.listen(lst);
+    const c = m.socket(m.AF_INET, m.SOCK_STREAM | m.SOCK_NONBLOCK);
+    m.connect(c, m.encodeIp("127.0.0.1", m.getsockname(lst).port));
+    const udp = m.socket(m.AF_INET, m.SOCK_DGRAM | m.SOCK_NONBLOCK);
+    m.bind(udp, m.encodeIp("127.0.0.1", 0));
+    m.sendto(udp, new Uint8Array(4), 0, m.encodeIp("127.0.0.1", m.getsockname(udp, "udp").port));
+    const pfd = new Uint8Array(8); new DataView(pfd.buffer).setInt32(0, lst, true); pfd[4] = m.POLLIN;
+    m.poll(pfd, 1, 2000);
+    const out = [];
+    const attempt = (f) => { try { out.push(String(f())); } catch (e) { out.push(e.name + ":" + e.message.split(",")[0]); } };
+    attempt(() => m.accept4(lst, m.SOCK_NONBLOCK, forged));
+    attempt(() => m.accept4(lst, m.SOCK_NONBLOCK, Object.create(m.SockAddrBuffer.prototype)));
+    attempt(() => m.recvfrom(udp, new Uint8Array(8), 0, forged));
+    const real = new m.SockAddrBuffer();
+    attempt(() => m.accept4(lst, m.SOCK_NONBLOCK, real) >= 0 && real.length);
+    attempt(() => m.recvfrom(udp, new Uint8Array(8), 0, real) === 4 && real.decode("udp").hostname);
+    console.log(out.join(" | "));`,
+    "TypeError:addr must be a SockAddrBuffer | TypeError:addr must be a SockAddrBuffer | " +
+      "TypeError:from must be a SockAddrBuffer | 16 | 127.0.0.1",
+  );
+});
+
+Deno.test("a Uint8Array whose byteLength was redefined cannot make read run past its memory", async () => {
+  await assertChildPrints(
+    `const [a, b] = m.socketpair(m.AF_UNIX, m.SOCK_STREAM | m.SOCK_NONBLOCK);
+    m.write(a, new Uint8Array(4096));
+    const small = new Uint8Array(4);
+    Object.defineProperty(small, "byteLength", { value: 4096 });
+    const out = [String(m.read(b, small))];
+    try { m.read(b, small, 4096); } catch (e) { out.push(e.name); }
+    try { m.read(b, Object.create(Uint8Array.prototype)); } catch (e) { out.push(e.name + ":" + e.message); }
+    console.log(out.join(" "));`,
+    "4 RangeError TypeError:buf must be a Uint8Array, got an object",
+  );
+});
+
+fdTest("detached, resizable and growable buffers are refused; fixed SharedArrayBuffers work", (fds) => {
+  const { a, b } = unixPair(fds);
+  const detached = new Uint8Array(8);
+  detached.buffer.transfer();
+  assertEquals(detached.byteLength, 0);
+  // The old code passed it on as 0 bytes: read returned 0, which reads as EOF.
+  assertThrows(() => read(b, detached), TypeError, "detached");
+  assertThrows(() => write(a, detached), TypeError, "detached");
+  const resizable = new Uint8Array(new ArrayBuffer(8, { maxByteLength: 64 }));
+  assertThrows(() => read(b, resizable), TypeError, "fixed length");
+  const growable = new Uint8Array(new SharedArrayBuffer(8, { maxByteLength: 64 }));
+  assertThrows(() => write(a, growable), TypeError, "fixed length");
+  assertThrows(() => poll(resizable, 1, 0), TypeError, "fixed length");
+  assertThrows(() => setsockopt(a, SOL_SOCKET, SO_LINGER, detached), TypeError, "detached");
+  const shared = new Uint8Array(new SharedArrayBuffer(8));
+  assertEquals(write(a, bytes(3)), 3);
+  assertEquals(read(b, shared), 3);
+  assertEquals([...shared.subarray(0, 3)], [...bytes(3)]);
+});
+
+fdTest("fcntl(fd, F_SETFL, NaN) is a RangeError and leaves O_NONBLOCK set (it used to clear it)", (fds) => {
+  const { a } = unixPair(fds);
+  for (
+    const bad of [
+      NaN,
+      undefined as unknown as number,
+      "2048" as unknown as number,
+      1.5,
+      2 ** 32,
+      -(2 ** 31) - 1,
+    ]
+  ) {
+    if (bad === undefined) continue; // undefined is the default argument, 0, by the language
+    assertThrows(() => fcntl(a, F_SETFL, bad), RangeError, "arg", `arg ${String(bad)}`);
+  }
+  assertEquals(fcntl(a, F_GETFL) & O_NONBLOCK, O_NONBLOCK);
+  assertEquals(read(a, new Uint8Array(4)), WOULD_BLOCK, "still nonblocking");
+  assertThrows(() => setNonBlocking(a, "false" as unknown as boolean), TypeError, "boolean");
+  assertEquals(fcntl(a, F_GETFL) & O_NONBLOCK, O_NONBLOCK);
+});
+
+fdTest("flag and int arguments are checked, never coerced with | 0", (fds) => {
+  const { a } = unixPair(fds);
+  const buf = new Uint8Array(4);
+  for (const bad of [NaN, Infinity, 1.5, "0", null, 2 ** 40]) {
+    const v = bad as unknown as number;
+    assertThrows(() => recv(a, buf, v), RangeError, "flags", `recv flags ${String(bad)}`);
+    assertThrows(() => send(a, buf, v), RangeError, "flags");
+    assertThrows(() => accept4(a, v), RangeError, "flags");
+    assertThrows(() => socket(AF_UNIX, v), RangeError, "type");
+    assertThrows(() => socket(v, SOCK_STREAM), RangeError, "domain");
+    assertThrows(() => eventfd(0, v), RangeError, "flags");
+    assertThrows(() => pipe2(v), RangeError, "flags");
+    assertThrows(() => epoll_create1(v), RangeError, "flags");
+    assertThrows(() => getsockopt(a, v, SO_TYPE), RangeError, "level");
+    assertThrows(() => getrlimit(v), RangeError, "resource");
+    assertThrows(() => shutdown(a, v), RangeError, "how");
+    assertThrows(() => epoll_ctl(0, v, a), RangeError, "op");
+  }
+  assertEquals(read(a, buf), WOULD_BLOCK, "nothing reached the socket");
+});
+
+Deno.test("errors name the argument in the package's words, even for symbols and bigints", () => {
+  const values: unknown[] = [Symbol("s"), 10n, { toString: () => "x" }, () => 1, [1]];
+  for (const v of values) {
+    const n = v as number;
+    for (
+      const [name, call] of [
+        ["read", () => read(n, new Uint8Array(1))],
+        ["read buf", () => read(0, v as Uint8Array)],
+        ["EventBuffer", () => new EventBuffer(n)],
+        ["encodeIp", () => encodeIp("127.0.0.1", n)],
+        ["strerror", () => strerror(n)],
+      ] as const
+    ) {
+      const err = assertThrows(call as () => unknown);
+      assert(err instanceof RangeError || err instanceof TypeError, `${name}: ${err}`);
+      assert(!/Cannot convert|Invalid FFI|Expected/.test((err as Error).message), `${name}: ${err}`);
+    }
+  }
+});
+
+Deno.test("@libc/epoll/ffi does not export the raw symbol table or the unchecked libc", () => {
+  const exported = Object.keys(ffi);
+  for (const raw of ["libc", "symbols", "unsafeLibc"]) assert(!exported.includes(raw), `exports ${raw}`);
+  // ...nor the private-state accessors the wrappers use.
+  for (
+    const internal of [
+      "eventBytes",
+      "eventRoom",
+      "setFilled",
+      "prepareSockAddr",
+      "sockAddrBytes",
+      "addrBytes",
+    ]
+  ) {
+    assert(!exported.includes(internal), `exports ${internal}`);
+  }
+  assert(!("bytes" in new SockAddrBuffer()), "a SockAddrBuffer's memory is private");
 });

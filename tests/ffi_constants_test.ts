@@ -5,11 +5,23 @@
  * with a small evaluator for `1u << 31`, octal, casts and references), not
  * compiled: the tests must not need a C compiler. A constant group is
  * skipped, with the reason, only when one of its headers is absent.
+ *
+ * Also: errno numbers have one home (ffi/errno.ts), checked by a scan of the
+ * package's sources for numbers used as errnos anywhere else.
  */
 
 import { assert, assertEquals, assertThrows } from "@std/assert";
 import * as constants from "../ffi/constants.ts";
-import { EAGAIN, EINPROGRESS, EINTR, errnoName, errnoNumbers } from "../ffi/errno.ts";
+import {
+  EAGAIN,
+  EINPROGRESS,
+  EINTR,
+  ErrnoError,
+  type ErrnoName,
+  errnoName,
+  errnoNumbers,
+  isErrno,
+} from "../ffi/errno.ts";
 
 // ------------------------------------------------------------ a tiny header reader
 
@@ -297,4 +309,103 @@ Deno.test("errno names round-trip, unknown numbers get E<n>", () => {
   );
   assertEquals(errnoName(EAGAIN), "EAGAIN");
   assertEquals(errnoName(9999), "E9999");
+});
+
+// ------------------------------------------------------------ errno numbers live in ffi/errno.ts only
+
+Deno.test("every errno name is exported as a constant with the table's number", async () => {
+  const errno = await import("../ffi/errno.ts");
+  const ffi = await import("../ffi/mod.ts");
+  for (const [name, n] of Object.entries(errnoNumbers)) {
+    assertEquals((errno as Record<string, unknown>)[name], n, `errno.ts ${name}`);
+    assertEquals((ffi as Record<string, unknown>)[name], n, `@libc/epoll/ffi ${name}`);
+  }
+  assert(Object.isFrozen(errnoNumbers), "the table can be renumbered at run time");
+});
+
+Deno.test("isErrno matches by name, through `cause`, and refuses unknown names", () => {
+  const ebadf = new ErrnoError("close", errnoNumbers.EBADF);
+  assert(isErrno(ebadf, "EBADF"));
+  assert(isErrno(ebadf, "EAGAIN", "EBADF"));
+  assert(isErrno(ebadf), "no names: any ErrnoError");
+  assert(!isErrno(ebadf, "EAGAIN"));
+  assert(isErrno(new Deno.errors.BadResource("closed", { cause: ebadf }), "EBADF"), "one level of cause");
+  assert(!isErrno(new Error("plain"), "EBADF"));
+  for (const other of [null, undefined, 9, "EBADF", { errno: 9 }]) assert(!isErrno(other, "EBADF"));
+  const loop = new Error("a cause cycle");
+  loop.cause = loop;
+  assert(!isErrno(loop, "EBADF"), "a cycle ends");
+  assertThrows(() => isErrno(ebadf, "EBOGUS" as ErrnoName), TypeError, "not an errno name");
+  assertThrows(() => isErrno(ebadf, "toString" as ErrnoName), TypeError, "not an errno name");
+});
+
+// Shapes in which an errno number gets retyped: a comparison with errno, a
+// constant named like an errno, a table entry, a Set or array of them.
+const ERRNO_NAMES = [...Object.keys(errnoNumbers), "EWOULDBLOCK", "EDEADLOCK", "ENOTSUP"].join("|");
+const ERRNO_LITERALS: RegExp[] = [
+  /errno\w*(?:\(\))?\s*[!=]==?\s*-?[1-9]\d*\b/i, // errno === 24, lastErrno() !== 4 (0 is "no error")
+  /\b[1-9]\d*\s*[!=]==?\s*[\w.]*errno\b/i, // 24 === err.errno
+  new RegExp(`\\b(?:const|let|var)\\s+(?:${ERRNO_NAMES})\\b\\s*(?::[^=]+)?=\\s*\\d`), // const EBADF = 9
+  new RegExp(`["']?\\b(?:${ERRNO_NAMES})["']?\\s*:\\s*\\d+\\s*[,}]`), // { EAGAIN: 11 }
+  /errno\w*\s*=\s*new Set\(\[\s*\d/i, // RETRY_ERRNOS = new Set([103, ...
+  /\[\s*\d+\s*(?:\/\*[^*]*\*\/\s*)?,[^\]]*\]\.includes\([^)]*errno/i, // [103, 71].includes(err.errno)
+  /case\s+\d+\s*:\s*\/[/*]\s*E[A-Z]{3,}/, // case 11: // EAGAIN
+];
+
+function errnoLiterals(line: string): boolean {
+  return ERRNO_LITERALS.some((re) => re.test(line));
+}
+
+Deno.test("the errno-literal patterns catch the known shapes and leave other constants alone", () => {
+  for (
+    const bad of [
+      "if (err.errno === 24) shed();",
+      "if (lastErrno() !== 4) throw",
+      "const RETRY_ERRNOS = new Set([103, /* ECONNABORTED */ 71, /* EPROTO */ 1 /* EPERM */]);",
+      "const EBADF = 9;",
+      "const ENOENT: number = 2;",
+      "  EAGAIN: 11,",
+      "if ([103, 71].includes(err.errno)) continue;",
+      "if (24 === e.errno) return;",
+    ]
+  ) assert(errnoLiterals(bad), `not caught: ${bad}`);
+  for (
+    const good of [
+      "export const EPOLLIN = 0x001;",
+      "const EPOLL_CLOEXEC = 0x80000;",
+      'if (isErrno(err, "EMFILE")) shed();',
+      "if (err.errno === EAGAIN) return WOULD_BLOCK;",
+      "const SETTLE_TURNS = 8;",
+      "const RETRY = new Set([ECONNABORTED, EPROTO, EPERM]);",
+      'return errno === 0 ? null : new ErrnoError("connect", errno);',
+    ]
+  ) assert(!errnoLiterals(good), `false positive: ${good}`);
+});
+
+const ERRNO_HOME = "ffi/errno.ts";
+const SCANNED_DIRS = ["ffi", "epoll", "reactor", "net", "examples"];
+
+async function* tsFiles(dir: URL): AsyncGenerator<URL> {
+  for await (const entry of Deno.readDir(dir)) {
+    if (entry.isDirectory) yield* tsFiles(new URL(`${entry.name}/`, dir));
+    else if (entry.isFile && entry.name.endsWith(".ts")) yield new URL(entry.name, dir);
+  }
+}
+
+Deno.test("no errno number is written outside ffi/errno.ts (names from the one table instead)", async () => {
+  const root = new URL("../", import.meta.url);
+  const found: string[] = [];
+  let scanned = 0;
+  for (const dir of SCANNED_DIRS) {
+    for await (const file of tsFiles(new URL(`${dir}/`, root))) {
+      const path = file.href.slice(root.href.length);
+      if (path === ERRNO_HOME) continue;
+      scanned++;
+      (await Deno.readTextFile(file)).split("\n").forEach((line, i) => {
+        if (errnoLiterals(line)) found.push(`${path}:${i + 1}: ${line.trim()}`);
+      });
+    }
+  }
+  assert(scanned > 20, `only ${scanned} files scanned`);
+  assertEquals(found, [], "use the named constants or isErrno() from ffi/errno.ts");
 });

@@ -1,10 +1,12 @@
 /**
  * Loading libc: the errors a user sees when a permission or the library is
- * missing, and the DENO_EPOLL_LIBC override. Each case runs in a child Deno
+ * missing, the DENO_EPOLL_LIBC override, scoped grants, and Deno's
+ * permission prompt answered at a terminal. Each case runs in a child Deno
  * (the library is loaded once per process at import).
  */
 
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import { libcCandidates } from "../ffi/mod.ts";
 
 const MOD = new URL("../ffi/mod.ts", import.meta.url).href;
 
@@ -89,4 +91,112 @@ Deno.test("a scoped --allow-ffi=<libc path> works, errno and its message include
   const [wouldBlock, ebadf] = stdout.trim().split("\n");
   assertEquals(wouldBlock, "true");
   assertStringIncludes(ebadf, "EBADF close: Bad file descriptor");
+});
+
+Deno.test("a scoped --allow-ffi=<libc path> alone works: the usual glibc locations are tried", async () => {
+  const path = libcCandidates().find((p) => {
+    try {
+      return Deno.statSync(p).isFile;
+    } catch {
+      return false;
+    }
+  });
+  assert(path !== undefined, `no glibc at ${libcCandidates().join(", ")}`);
+  const { code, stdout, stderr } = await importIn(["--no-prompt", `--allow-ffi=${path}`]);
+  assertEquals(code, 0, stderr);
+  assertEquals(stdout.trim(), "true");
+});
+
+// ------------------------------------------------------------ the --allow-ffi prompt at a terminal
+
+// Deno prompts only when stdin and stderr are a terminal: util-linux's
+// `script` gives the child one. Absent `script`, the tests are skipped.
+const HAS_SCRIPT = (() => {
+  try {
+    return new Deno.Command("script", { args: ["--version"], stdout: "null", stderr: "null" }).outputSync()
+      .success;
+  } catch {
+    return false;
+  }
+})();
+
+const PROMPT_WAIT_MS = 20_000;
+
+/**
+ * Runs the import under a pseudo-terminal without --allow-ffi, answers Deno's
+ * first permission prompt with `answer`, and returns everything the terminal
+ * showed. The child is killed (by its PID) if it hangs.
+ */
+async function answerPrompt(answer: string): Promise<{ code: number; screen: string }> {
+  const dir = await Deno.makeTempDir(); // a cwd without any libc.so.6 in it, as a user's project
+  const script = `${dir}/main.ts`;
+  await Deno.writeTextFile(
+    script,
+    `const m = await import("${MOD}"); ${CHECK.replace("console.log(", 'console.log("LOADED", ')}\n`,
+  );
+  const command = `'${Deno.execPath()}' run --no-config '${script}'`;
+  const child = new Deno.Command("script", {
+    args: ["-qec", command, "/dev/null"],
+    cwd: dir,
+    env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const killer = setTimeout(() => child.kill("SIGKILL"), PROMPT_WAIT_MS);
+  const writer = child.stdin.getWriter();
+  const answerBytes = new TextEncoder().encode(`${answer}\r`);
+  let screen = "";
+  // Deno discards what was typed before it reads the answer, so the answer is
+  // repeated until the prompt reports it (Granted / Denied).
+  let repeat: ReturnType<typeof setInterval> | undefined;
+  try {
+    const text = new TextDecoder();
+    for await (const chunk of child.stdout) {
+      screen += text.decode(chunk, { stream: true });
+      const settled = /Granted|Denied/.test(screen);
+      if (settled && repeat !== undefined) {
+        clearInterval(repeat);
+        repeat = undefined;
+      } else if (!settled && repeat === undefined && screen.includes("Allow?")) {
+        repeat = setInterval(() => writer.write(answerBytes).catch(() => {}), 250);
+      }
+    }
+    await child.stderr.cancel();
+    const { code } = await child.status;
+    return { code, screen };
+  } finally {
+    clearInterval(repeat);
+    clearTimeout(killer);
+    await writer.close().catch(() => {});
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+for (const answer of ["y", "A"]) {
+  Deno.test({
+    name: `answering "${answer}" at the --allow-ffi prompt loads libc${
+      HAS_SCRIPT ? "" : " (ignored: no script(1))"
+    }`,
+    ignore: !HAS_SCRIPT,
+    async fn(): Promise<void> {
+      const { code, screen } = await answerPrompt(answer);
+      assertStringIncludes(screen, "ffi access", "Deno did not prompt");
+      assertEquals(code, 0, screen);
+      assertStringIncludes(screen, "LOADED true");
+    },
+  });
+}
+
+Deno.test({
+  name: `answering "n" at the --allow-ffi prompt fails once, naming the flag${
+    HAS_SCRIPT ? "" : " (ignored: no script(1))"
+  }`,
+  ignore: !HAS_SCRIPT,
+  async fn(): Promise<void> {
+    const { code, screen } = await answerPrompt("n");
+    assert(code !== 0, screen);
+    assertStringIncludes(screen, "run with --allow-ffi");
+    assertEquals(screen.split("Allow?").length - 1, 1, `prompted more than once:\n${screen}`);
+  },
 });

@@ -27,6 +27,7 @@ import {
   SOCK_STREAM,
   SOCKADDR_IN6_SIZE,
   SOCKADDR_IN_SIZE,
+  SOCKADDR_UN_SIZE,
   SockAddrBuffer,
   socket,
   UNIX_PATH_MAX,
@@ -139,6 +140,33 @@ Deno.test("decodeSockAddr: unnamed Unix sockets, short buffers and unknown famil
   assertThrows(() => decodeSockAddr(v4.bytes, 8), TypeError, "length 8", "too short for sockaddr_in");
 });
 
+Deno.test('encodeUnix(null) is a TypeError (it used to encode the path "null"); non-string hosts too', () => {
+  for (const bad of [null, undefined, 5, {}, ["/tmp/x"]]) {
+    assertThrows(() => encodeUnix(bad as unknown as string), TypeError, "must be a string", String(bad));
+    assertThrows(() => encodeIp(bad as unknown as string, 80), TypeError, "hostname must be a string");
+    assertThrows(() => parseIPv4(bad as unknown as string), TypeError, "must be a string");
+    assertThrows(() => parseIPv6(bad as unknown as string), TypeError, "must be a string");
+  }
+  assertThrows(() => encodeIp("127.0.0.1", "80" as unknown as number), RangeError, "port");
+});
+
+Deno.test("decodeSockAddr and the formatters check their bytes, length and transport", () => {
+  const v4 = encodeIp("10.0.0.1", 53);
+  for (const length of [17, -1, 1.5, NaN]) {
+    assertThrows(() => decodeSockAddr(v4.bytes, length), RangeError, "length must be", `length ${length}`);
+  }
+  assertThrows(() => decodeSockAddr(new Uint8Array(1), 16), RangeError, "length must be");
+  assertThrows(() => decodeSockAddr([2, 0] as unknown as Uint8Array, 2), TypeError, "Uint8Array");
+  assertThrows(() => decodeSockAddr(v4.bytes, 16, "sctp" as "tcp"), TypeError, "transport");
+  assertThrows(() => formatIPv4(new Uint8Array(3)), RangeError, "needs 4 bytes");
+  assertThrows(() => formatIPv6(new Uint8Array(15)), RangeError, "needs 16 bytes");
+  assertThrows(() => formatIPv4(null as unknown as Uint8Array), TypeError, "Uint8Array");
+  // Bytes in a SharedArrayBuffer decode too (from a private copy).
+  const shared = new Uint8Array(new SharedArrayBuffer(SOCKADDR_UN_SIZE));
+  shared.set(encodeUnix("/tmp/shared.sock").bytes);
+  assertEquals(decodeSockAddr(shared, 19), { transport: "unix", path: "/tmp/shared.sock" });
+});
+
 // ------------------------------------------------------------ the kernel's view
 
 fdTest("getsockname after bind to 127.0.0.1:0 gives a real port", (fds) => {
@@ -173,7 +201,7 @@ fdTest("accept4 and getpeername report the client's address", (fds) => {
   const server = accept4(listener, NB, from);
   assert(server !== WOULD_BLOCK);
   fds.add(server);
-  assertEquals(from.len[0], SOCKADDR_IN_SIZE);
+  assertEquals(from.length, SOCKADDR_IN_SIZE);
   assertEquals(from.decode(), getsockname(client));
 });
 
