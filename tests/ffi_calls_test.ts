@@ -765,3 +765,14 @@ Deno.test("@libc/epoll/ffi does not export the raw symbol table or the unchecked
   }
   assert(!("bytes" in new SockAddrBuffer()), "a SockAddrBuffer's memory is private");
 });
+
+fdTest("-0 is 0 everywhere (FFI itself refuses -0 as an i32 or u32)", (fds) => {
+  const { a, b } = unixPair(fds);
+  assertEquals(write(a, bytes(2), -0), 0);
+  assertEquals(read(b, new Uint8Array(4), -0), 0);
+  assertEquals(recv(b, new Uint8Array(4), -0), WOULD_BLOCK);
+  assertEquals(strerror(-0), "Success");
+  listen(fds.add(socket(AF_INET, SOCK_STREAM | NB, -0)), -0);
+  const epfd = fds.add(epoll_create1(-0));
+  assertEquals(epoll_wait(epfd, new EventBuffer(1), 1, -0), 0);
+});
