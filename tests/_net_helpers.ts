@@ -129,7 +129,7 @@ export function concat(chunks: Uint8Array[]): Uint8Array {
 // ---------------------------------------------------------------- time
 
 export { deadline, delay } from "./_helpers.ts";
-import { deadline } from "./_helpers.ts";
+import { deadline, delay } from "./_helpers.ts";
 
 /** What a read settled with within `ms`: a count, null (EOF), an error's name, or "timeout". */
 export async function readOutcome(r: Reader, ms: number): Promise<number | null | string> {
@@ -240,7 +240,12 @@ const LISTENING = /^listening on (.+):(\d+)$/;
  * piped, in its own process group so that `killTree` reaches every child.
  */
 export function spawnDeno(args: string[], options: SpawnOptions = {}): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
+  return spawnProgram(Deno.execPath(), args, options);
+}
+
+/** Like {@linkcode spawnDeno}, for any program (e.g. the compiled examples/echo.c). */
+export function spawnProgram(program: string, args: string[], options: SpawnOptions = {}): Deno.ChildProcess {
+  return new Deno.Command(program, {
     args,
     cwd: options.cwd ?? REPO_ROOT,
     stdin: options.stdin ?? "null",
@@ -255,15 +260,24 @@ export function spawnDeno(args: string[], options: SpawnOptions = {}): Deno.Chil
  * `killTree` reaches `deno task`'s grandchild too, and waits for its first
  * stdout line to be `listening on HOST:PORT`.
  */
-export async function spawnListening(args: string[], options: SpawnOptions = {}): Promise<ListeningChild> {
-  const child = spawnDeno(args, options);
+export function spawnListening(args: string[], options: SpawnOptions = {}): Promise<ListeningChild> {
+  return spawnListeningProgram(Deno.execPath(), args, options);
+}
+
+/** Like {@linkcode spawnListening}, for any program that prints `listening on HOST:PORT` first. */
+export async function spawnListeningProgram(
+  program: string,
+  args: string[],
+  options: SpawnOptions = {},
+): Promise<ListeningChild> {
+  const child = spawnProgram(program, args, options);
   const stdout = new LineReader(child.stdout);
   const stderr = new Response(child.stderr).text();
   try {
     const line = await deadline(
       stdout.next(),
       options.timeoutMs ?? 15_000,
-      `"listening on" from deno ${args}`,
+      `"listening on" from ${program} ${args.join(" ")}`,
     );
     const m = LISTENING.exec(line ?? "");
     if (m === null) throw new Error(`first line was ${JSON.stringify(line)}`);
@@ -272,6 +286,23 @@ export async function spawnListening(args: string[], options: SpawnOptions = {})
     await killTree(child);
     await stdout.cancel();
     throw new Error(`${(err as Error).message}; stderr: ${await stderr}`);
+  }
+}
+
+/**
+ * Hands `server` to `drive`, then, whatever happened, kills its process
+ * group and closes its pipes.
+ */
+export async function driveListening<T>(
+  server: ListeningChild,
+  drive: (server: ListeningChild) => Promise<T>,
+): Promise<T> {
+  try {
+    return await drive(server);
+  } finally {
+    await killTree(server.child);
+    await server.stdout.cancel();
+    await server.stderr;
   }
 }
 
@@ -348,4 +379,96 @@ export async function vmRss(pid: number): Promise<number> {
   const m = /^VmRSS:\s+(\d+) kB$/m.exec(await cat(`/proc/${pid}/status`));
   if (m === null) throw new Error(`no VmRSS for ${pid}`);
   return Number(m[1]) * KiB;
+}
+
+let clockTicks: number | undefined;
+
+/** CPU time (user + system) `pid` has used so far, in seconds, from /proc/<pid>/stat. */
+export async function cpuSeconds(pid: number): Promise<number> {
+  clockTicks ??= Number(await sh("getconf CLK_TCK")) || 100;
+  const line = await cat(`/proc/${pid}/stat`);
+  if (line === "") throw new Error(`no /proc/${pid}/stat: the process is gone`);
+  // comm may hold spaces: the fields after it start two characters past the last ")".
+  const fields = line.slice(line.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / clockTicks; // utime, stime: fields 14 and 15
+}
+
+async function sh(command: string): Promise<string> {
+  const out = await new Deno.Command("sh", { args: ["-c", command], stdout: "piped", stderr: "null" })
+    .output();
+  return new TextDecoder().decode(out.stdout).trim();
+}
+
+/** The fd numbers `pid` has open, ascending, from /proc/<pid>/fd. */
+export async function openFdsOf(pid: number): Promise<number[]> {
+  const fds = (await sh(`ls /proc/${pid}/fd`)).split("\n").filter((l) => l !== "").map(Number);
+  if (fds.length === 0) throw new Error(`no /proc/${pid}/fd: the process is gone`);
+  return fds.sort((a, b) => a - b);
+}
+
+/**
+ * The RLIMIT_NOFILE under which `pid` has exactly `spare` fd numbers free
+ * (the kernel hands out the lowest free number, below the limit).
+ */
+export async function fdLimitLeaving(pid: number, spare: number): Promise<number> {
+  const open = new Set(await openFdsOf(pid));
+  let limit = 0;
+  for (let free = 0; free < spare; limit++) if (!open.has(limit)) free++;
+  return limit;
+}
+
+/** Sets the soft RLIMIT_NOFILE of a running process (util-linux `prlimit`; the hard limit is kept). */
+export async function lowerFdLimit(pid: number, soft: number): Promise<void> {
+  const out = await new Deno.Command("prlimit", {
+    args: ["--pid", String(pid), `--nofile=${soft}:`],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(`prlimit failed: ${new TextDecoder().decode(out.stderr)}`);
+}
+
+/** TCP states as /proc/net/tcp numbers them (include/net/tcp_states.h). */
+export const TCP_STATE = { ESTABLISHED: 1, FIN_WAIT2: 5, CLOSE_WAIT: 8 } as const;
+
+/** One IPv4 TCP socket as /proc/net/tcp shows it. */
+export interface TcpSocketInfo {
+  localPort: number;
+  remotePort: number;
+  /** A {@linkcode TCP_STATE} number. */
+  state: number;
+  /** Bytes sent but not yet acknowledged by the peer (or not yet sent). */
+  txQueue: number;
+  /** Bytes received that the owner has not read. */
+  rxQueue: number;
+}
+
+/** Every IPv4 TCP socket, from one read of /proc/net/tcp. */
+export async function tcpSockets(): Promise<TcpSocketInfo[]> {
+  const sockets: TcpSocketInfo[] = [];
+  for (const line of (await cat("/proc/net/tcp")).split("\n").slice(1)) {
+    // sl local_address rem_address st tx_queue:rx_queue ...; addresses are HEXIP:HEXPORT
+    const [, local, remote, state, queues] = line.trim().split(/\s+/);
+    if (local === undefined || queues === undefined) continue;
+    sockets.push({
+      localPort: parseInt(local.split(":")[1], 16),
+      remotePort: parseInt(remote.split(":")[1], 16),
+      state: parseInt(state, 16),
+      txQueue: parseInt(queues.split(":")[0], 16),
+      rxQueue: parseInt(queues.split(":")[1], 16),
+    });
+  }
+  return sockets;
+}
+
+/** The IPv4 TCP socket bound to `localPort` and connected to `remotePort`, or null. */
+export async function tcpSocket(localPort: number, remotePort: number): Promise<TcpSocketInfo | null> {
+  return (await tcpSockets()).find((s) => s.localPort === localPort && s.remotePort === remotePort) ?? null;
+}
+
+/** Polls `check` every 10 ms until it holds; fails with `what` after `ms`. */
+export async function waitUntil(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  for (const end = Date.now() + ms; Date.now() < end; await delay(10)) {
+    if (await check()) return;
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
 }
