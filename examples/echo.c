@@ -43,7 +43,7 @@ static int reserve_fd; /* libuv's EMFILE trick: an fd to give back */
 static void on_signal(int sig) { (void)sig; running = 0; }
 
 static void set_interest(int fd, unsigned events) {
-  struct epoll_event ev = {.events = events | EPOLLRDHUP | et, .data.fd = fd};
+  struct epoll_event ev = {.events = events | et, .data.fd = fd};
   epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
 }
 
@@ -54,6 +54,13 @@ static void close_conn(int fd) {
   free(conns[fd]);
   conns[fd] = NULL;
   open_conns--;
+}
+
+/* One more open connection, unless max_conns are open already (0: no limit). */
+static int admit(long max_conns) {
+  if (max_conns > 0 && open_conns >= max_conns) return 0;
+  if (++open_conns > peak_conns) peak_conns = open_conns;
+  return 1;
 }
 
 /* Writes until done or EAGAIN; keeps the rest and waits for EPOLLOUT. */
@@ -73,7 +80,7 @@ static int send_or_keep(int fd, struct conn *c, const char *data, size_t len) {
   memcpy(c->pending, data + done, len - done);
   c->len = len - done;
   c->off = 0;
-  set_interest(fd, EPOLLOUT); /* stop reading until the peer catches up */
+  set_interest(fd, EPOLLOUT); /* OUT only: no IN, no RDHUP until the peer catches up (see on_writable) */
   return 0;
 }
 
@@ -93,7 +100,9 @@ static void on_readable(int fd, struct conn *c) {
   }
 }
 
-/* Step 7: the peer made room: flush, then read again. */
+/* Step 7: the peer made room: flush, then read again. Until then the interest
+ * is EPOLLOUT alone: in LT mode an EPOLLRDHUP from a peer that half-closed
+ * but does not read would be reported on every epoll_wait, a busy loop. */
 static void on_writable(int fd, struct conn *c) {
   while (c->off < c->len) {
     ssize_t n = send(fd, c->pending + c->off, c->len - c->off, MSG_NOSIGNAL);
@@ -105,19 +114,24 @@ static void on_writable(int fd, struct conn *c) {
   }
   free(c->pending);
   c->pending = NULL;
-  set_interest(fd, EPOLLIN); /* an EOF that came meanwhile is read now */
+  set_interest(fd, EPOLLIN | EPOLLRDHUP); /* an EOF that came meanwhile is read now */
   on_readable(fd, c);
 }
 
-/* Out of fds: free the reserve, accept-and-close the backlog, take the reserve back. */
-static void shed(int listen_fd) {
-  close(reserve_fd);
+/* Out of fds: free the reserve, accept-and-close the backlog, take the reserve
+ * back. It may still be short (-1): it is taken again at the next shed.
+ * Returns how many connections were shed. */
+static int shed(int listen_fd) {
+  int n = 0;
+  if (reserve_fd >= 0) close(reserve_fd);
   for (;;) {
     int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
     if (fd < 0) break;
     close(fd);
+    n++;
   }
   reserve_fd = eventfd(0, EFD_CLOEXEC);
+  return n;
 }
 
 /* Step 5: accept. ET takes every pending connection; LT one per event. */
@@ -129,12 +143,11 @@ static void on_listener(int listen_fd, long max_conns) {
       if (errno == EMFILE || errno == ENFILE) shed(listen_fd);
       return; /* EAGAIN */
     }
-    if (max_conns > 0 && open_conns >= max_conns) { close(fd); continue; }
+    if (!admit(max_conns)) { close(fd); continue; } /* refuse cleanly: the client sees EOF */
     conns[fd] = calloc(1, sizeof(struct conn));
     struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | et, .data.fd = fd};
     epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
     total_conns++;
-    if (++open_conns > peak_conns) peak_conns = open_conns;
     if (!et) return;
   }
 }
@@ -206,6 +219,6 @@ int main(int argc, char **argv) {
     if (conns[fd] != NULL) close_conn(fd);
   close(listen_fd);
   close(epfd);
-  close(reserve_fd);
+  if (reserve_fd >= 0) close(reserve_fd);
   return 0;
 }

@@ -6,6 +6,9 @@
  *
  *   deno task echo --port 7777 --mode et      # then: nc 127.0.0.1 7777
  *
+ * `--workers N` (N > 1) hands off to examples/echo_workers.ts, which runs
+ * this file's `EchoServer` in N Workers.
+ *
  * @module
  */
 
@@ -50,10 +53,9 @@ import { Poller } from "../reactor/mod.ts";
 
 const MAX_EVENTS = 256;
 const BUF_SIZE = 65536; // one read; also the most output a conn may hold back
-const WORKER_NAME = "echo-worker";
 
 /** Server settings from the command line. */
-interface Options {
+export interface Options {
   hostname: string;
   port: number;
   et: boolean;
@@ -69,26 +71,51 @@ interface ConnState {
 }
 
 /** The totals printed at exit. */
-interface Totals {
+export interface Totals {
   connections: number;
   bytes: number;
   peak: number;
 }
 
-/** One server loop: a listener, an epoll set, its poller. Workers each run one. */
-class EchoServer {
-  readonly totals: Totals = { connections: 0, bytes: 0, peak: 0 };
+/**
+ * open_conns and peak_conns of echo.c, against --max-conns (0: no limit).
+ * echo_workers.ts shares one count across its Workers, so that the limit is
+ * the process's.
+ */
+export class ConnCount {
+  /** The most connections open at once. */
+  peak = 0;
+  #open = 0;
+
+  /** A count for at most `max` open connections (0: no limit). */
+  constructor(readonly max: number) {}
+
+  /** One more open connection, unless `max` are open already. */
+  admit(): boolean {
+    if (this.max > 0 && this.#open >= this.max) return false;
+    if (++this.#open > this.peak) this.peak = this.#open;
+    return true;
+  }
+
+  /** One fewer. */
+  release(): void {
+    this.#open--;
+  }
+}
+
+/** One server loop: a listener, an epoll set, its poller. echo_workers.ts runs one per Worker. */
+export class EchoServer {
+  readonly totals: Omit<Totals, "peak"> = { connections: 0, bytes: 0 };
   readonly conns: (ConnState | undefined)[] = [];
   readonly buf = new Uint8Array(BUF_SIZE);
   readonly et: number;
   readonly listenFd: number;
   readonly epfd: number;
   readonly poller: Poller;
-  openConns = 0;
   running = true;
   reserve = eventfd(0, EFD_CLOEXEC); // libuv's EMFILE trick: an fd to give back
 
-  constructor(readonly opts: Options) {
+  constructor(readonly opts: Options, readonly count: ConnCount = new ConnCount(opts.maxConns)) {
     this.et = opts.et ? EPOLLET : 0;
 
     // Step 1: a nonblocking listening socket.
@@ -126,14 +153,14 @@ class EchoServer {
   }
 
   setInterest(fd: number, events: number): void {
-    epoll_ctl(this.epfd, EPOLL_CTL_MOD, fd, events | EPOLLRDHUP | this.et);
+    epoll_ctl(this.epfd, EPOLL_CTL_MOD, fd, events | this.et);
   }
 
   closeConn(fd: number): void {
     epoll_ctl(this.epfd, EPOLL_CTL_DEL, fd);
     close(fd);
     this.conns[fd] = undefined;
-    this.openConns--;
+    this.count.release(); // C: open_conns--
   }
 
   /** Writes until done or EAGAIN; keeps the rest and waits for EPOLLOUT. Throws on a dead peer. */
@@ -148,7 +175,7 @@ class EchoServer {
     if (done === len) return;
     c.pending = this.buf.slice(done, len);
     c.off = 0;
-    this.setInterest(fd, EPOLLOUT); // stop reading until the peer catches up
+    this.setInterest(fd, EPOLLOUT); // OUT only: no IN, no RDHUP until the peer catches up (see onWritable)
   }
 
   // Step 6: read and echo. ET drains to EAGAIN; LT takes one read per event.
@@ -170,7 +197,9 @@ class EchoServer {
     }
   }
 
-  // Step 7: the peer made room: flush, then read again.
+  // Step 7: the peer made room: flush, then read again. Until then the interest
+  // is EPOLLOUT alone: in LT mode an EPOLLRDHUP from a peer that half-closed
+  // but does not read would be reported on every epoll_wait, a busy loop.
   onWritable(fd: number, c: ConnState): void {
     const pending = c.pending!;
     try {
@@ -186,7 +215,7 @@ class EchoServer {
       return;
     }
     c.pending = null;
-    this.setInterest(fd, EPOLLIN); // an EOF that came meanwhile is read now
+    this.setInterest(fd, EPOLLIN | EPOLLRDHUP); // an EOF that came meanwhile is read now
     this.onReadable(fd, c);
   }
 
@@ -202,21 +231,25 @@ class EchoServer {
         return;
       }
       if (fd === WOULD_BLOCK) return;
-      if (this.opts.maxConns > 0 && this.openConns >= this.opts.maxConns) {
+      if (!this.count.admit()) {
         close(fd); // refuse cleanly: the client sees EOF
         continue;
       }
       this.conns[fd] = { pending: null, off: 0 };
       epoll_ctl(this.epfd, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLRDHUP | this.et);
       this.totals.connections++;
-      if (++this.openConns > this.totals.peak) this.totals.peak = this.openConns;
       if (!this.et) return;
     }
   }
 
-  /** Out of fds: free the reserve, accept-and-close the backlog, take the reserve back. */
-  shed(): void {
-    close(this.reserve);
+  /**
+   * Out of fds: free the reserve, accept-and-close the backlog, take the
+   * reserve back. It may still be short (-1): it is taken again at the next
+   * shed. Returns how many connections were shed.
+   */
+  shed(): number {
+    let n = 0;
+    if (this.reserve >= 0) close(this.reserve);
     for (;;) {
       let fd: number;
       try {
@@ -226,13 +259,20 @@ class EchoServer {
       }
       if (fd === WOULD_BLOCK) break;
       close(fd);
+      n++;
     }
-    this.reserve = eventfd(0, EFD_CLOEXEC);
+    this.reserve = eventfdOrMinusOne();
+    return n;
   }
 
   stop(): void {
     this.running = false;
     this.poller.wake();
+  }
+
+  /** What to print at exit: echo.c's three totals. */
+  summary(): Totals {
+    return { ...this.totals, peak: this.count.peak };
   }
 
   // Step 8: stop and report.
@@ -241,7 +281,17 @@ class EchoServer {
     await this.poller.close();
     close(this.listenFd);
     close(this.epfd);
-    close(this.reserve);
+    if (this.reserve >= 0) close(this.reserve);
+  }
+}
+
+/** C's `eventfd(0, EFD_CLOEXEC)`, which returns -1 on failure (EMFILE) where the wrapper throws. */
+function eventfdOrMinusOne(): number {
+  try {
+    return eventfd(0, EFD_CLOEXEC);
+  } catch (err) {
+    if (!(err instanceof ErrnoError)) throw err;
+    return -1;
   }
 }
 
@@ -293,7 +343,28 @@ function parseOptions(args: string[]): (Options & { workers: number }) | null {
   };
 }
 
-function report(t: Totals): void {
+/**
+ * Resolves at the first SIGINT or SIGTERM. The listeners go in before
+ * "listening on" is printed and are never removed: a second signal while the
+ * server shuts down (Ctrl-C twice, or a terminal's and `deno task`'s) finds a
+ * listener, not Deno's default action (exit 130, no totals). They do not keep
+ * the process alive.
+ */
+export function stopSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = (): void => resolve();
+    Deno.addSignalListener("SIGINT", stop);
+    Deno.addSignalListener("SIGTERM", stop);
+  });
+}
+
+/** The poller's counters, whatever fields `PollerStats` has. */
+export function pollerLine(stats: object): string {
+  return `poller: ${Object.entries(stats).map(([name, value]) => `${name} ${value}`).join(", ")}`;
+}
+
+/** The last line the server prints: the tests and the benchmark read it. */
+export function report(t: Totals): void {
   console.log(
     `connections: ${t.connections}, bytes echoed: ${formatBytes(t.bytes)} (${t.bytes}), ` +
       `peak connections: ${t.peak}`,
@@ -302,113 +373,35 @@ function report(t: Totals): void {
 
 /** Runs one server here until SIGINT/SIGTERM. */
 async function serveHere(opts: Options): Promise<void> {
+  const stopped = stopSignal();
   const server = new EchoServer(opts);
+  stopped.then(() => server.stop());
   console.log(`listening on ${opts.hostname}:${server.port}`);
-  const stop = (): void => server.stop();
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
   await server.run();
-  Deno.removeSignalListener("SIGINT", stop);
-  Deno.removeSignalListener("SIGTERM", stop);
-  const { drains, busyWaits, parks, yields } = server.poller.stats;
+  const stats = { ...server.poller.stats };
   await server.close();
-  console.log(`poller: ${drains} drains, ${busyWaits} bounded sleeps, ${parks} parks, ${yields} yields`);
-  report(server.totals);
+  console.log(pollerLine(stats));
+  report(server.summary());
 }
 
-/** Runs `n` Workers, each an EchoServer on a SO_REUSEPORT listener, until SIGINT/SIGTERM. */
-async function serveWorkers(opts: Options, n: number): Promise<void> {
-  const self = new URL(import.meta.url);
-  if (
-    self.protocol === "file:" && Deno.permissions.querySync({ name: "read", path: self }).state !== "granted"
-  ) {
-    throw new Deno.errors.NotCapable(`--workers loads ${self.pathname} in each Worker: add --allow-read`);
-  }
-  // Hold the port (bound, not listening: it takes no connections) so that
-  // port 0 means one port for every worker.
-  const holder = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC);
-  setsockopt(holder, SOL_SOCKET, SO_REUSEADDR, 1);
-  setsockopt(holder, SOL_SOCKET, SO_REUSEPORT, 1);
-  bind(holder, encodeIp(opts.hostname, opts.port));
-  const port = (getsockname(holder) as IpAddr).port;
-  const workers = Array.from(
-    { length: n },
-    () => new Worker(import.meta.url, { type: "module", name: WORKER_NAME }),
-  );
-  const replies = workers.map((w) => {
-    w.postMessage({ ...opts, port });
-    return messages(w);
-  });
-  for (const r of replies) await r.next(); // "ready"
-  console.log(`listening on ${opts.hostname}:${port}`);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      Deno.removeSignalListener("SIGINT", stop);
-      Deno.removeSignalListener("SIGTERM", stop);
-      resolve();
-    };
-    Deno.addSignalListener("SIGINT", stop);
-    Deno.addSignalListener("SIGTERM", stop);
-  });
-  for (const w of workers) w.postMessage("stop");
-  const sum: Totals = { connections: 0, bytes: 0, peak: 0 };
-  for (const r of replies) {
-    const t = await r.next() as Totals;
-    sum.connections += t.connections;
-    sum.bytes += t.bytes;
-    sum.peak += t.peak; // per-worker peaks, summed: an upper bound
-  }
-  workers.forEach((w) => w.terminate());
-  close(holder);
-  report(sum);
-}
-
-/** The worker's messages in order. The handler is set at once, before any `next()`, so none is lost. */
-function messages(w: Worker): { next(): Promise<unknown> } {
-  const queue: unknown[] = [];
-  let wake: (() => void) | null = null;
-  w.onmessage = (e) => {
-    queue.push(e.data);
-    wake?.();
-  };
-  return {
-    async next(): Promise<unknown> {
-      while (queue.length === 0) await new Promise<void>((r) => wake = r);
-      return queue.shift();
-    },
-  };
-}
-
-/** Worker side: serve until the parent says "stop", then send the totals. */
-function workerMain(): void {
-  const scope = globalThis as unknown as {
-    onmessage: (e: MessageEvent) => void;
-    postMessage(m: unknown): void;
-  };
-  let server: EchoServer | null = null;
-  scope.onmessage = async (e: MessageEvent) => {
-    if (e.data === "stop") {
-      server?.stop();
-      return;
-    }
-    server = new EchoServer(e.data as Options);
-    scope.postMessage("ready");
-    await server.run();
-    await server.close();
-    scope.postMessage(server.totals);
-  };
-}
-
-if ((globalThis as { name?: string }).name === WORKER_NAME) {
-  workerMain();
-} else if (import.meta.main) {
+/**
+ * Parses the flags and serves until SIGINT/SIGTERM, then exits at once: an
+ * exit by the end of the event loop tears down the signal listeners first,
+ * and a SIGINT in that gap would end the process with 130.
+ */
+async function main(args: string[]): Promise<void> {
   try {
-    const opts = parseOptions(Deno.args);
+    const opts = parseOptions(args);
     if (opts === null) console.log(usage());
-    else if (opts.workers > 1) await serveWorkers(opts, opts.workers);
+    else if (opts.workers > 1) await (await import("./echo_workers.ts")).serveWorkers(opts, opts.workers);
     else await serveHere(opts);
   } catch (err) {
     console.error(`echo: ${err instanceof Error ? err.message : err}`);
     Deno.exitCode = 1;
   }
+  Deno.exit();
 }
+
+// Not a top-level await: echo_workers.ts imports this module, which must
+// have finished evaluating by then.
+if (import.meta.main) main(Deno.args);

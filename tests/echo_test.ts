@@ -7,28 +7,45 @@
  *
  * `deno task` runs the script as a child process: SIGINT and the memory
  * reading go to that child (found through /proc), and the whole process
- * group is killed at the end whatever happens.
+ * group is killed at the end whatever happens. The shutdown and EMFILE tests
+ * run `deno run examples/echo.ts` directly, so that their signals and the
+ * lowered fd limit reach the server itself.
+ *
+ * Also here: examples/echo.c, compiled with `cc` into /tmp, for the defect
+ * the two listings shared (a half-closed peer that does not read spun an LT
+ * server); the shutdown that must always print the totals and exit 0, even
+ * on a second SIGINT; and `--workers 2` at EMFILE and with `--max-conns`.
  *
  * @module
  */
 
 import { assert, assertEquals } from "@std/assert";
 import {
+  cpuSeconds,
   deadline,
   delay,
+  driveListening,
+  fdLimitLeaving,
   KiB,
-  killTree,
   type ListeningChild,
+  lowerFdLimit,
   MiB,
   payload,
   payloadSizes,
   readAndCompare,
   readExactly,
   readOutcome,
+  REPO_ROOT,
   resetClient,
   spawnListening,
+  spawnListeningProgram,
   taskScriptPid,
+  TCP_STATE,
+  tcpSocket,
+  type TcpSocketInfo,
+  tcpSockets,
   vmRss,
+  waitUntil,
   writeAll,
 } from "./_net_helpers.ts";
 
@@ -49,15 +66,13 @@ const TOTALS = /^connections: (\d+), bytes echoed: .* \((\d+)\), peak connection
  * in any case.
  */
 async function withEcho(args: string[], drive: (server: ListeningChild) => Promise<void>): Promise<Totals> {
-  const server = await spawnListening(["task", "echo", "--port", "0", ...args]);
-  try {
-    await drive(server);
-    return await stop(server);
-  } finally {
-    await killTree(server.child);
-    await server.stdout.cancel();
-    await server.stderr;
-  }
+  return await driveListening(
+    await spawnListening(["task", "echo", "--port", "0", ...args]),
+    async (server) => {
+      await drive(server);
+      return await stop(server);
+    },
+  );
 }
 
 async function stop(server: ListeningChild): Promise<Totals> {
@@ -171,23 +186,30 @@ for (const mode of MODES) {
   });
 
   Deno.test(`echo ${mode} --max-conns 5: 5 of 10 clients are served, the rest see a clean EOF`, async () => {
-    const totals = await withEcho(["--mode", mode, "--max-conns", "5"], async (server) => {
-      const kept = await Promise.all([1, 2, 3, 4, 5].map(() => connectTo(server)));
-      try {
-        for (const conn of kept) await ping(conn, "kept"); // all five are open on the server now
-        const extra = await Promise.all([1, 2, 3, 4, 5].map(() => connectTo(server)));
-        const outcomes = await Promise.all(extra.map((conn) => readOutcome(conn, 3000)));
-        for (const conn of extra) conn.close();
-        assertEquals(outcomes, [null, null, null, null, null]);
-        for (const conn of kept) await ping(conn, "still served");
-      } finally {
-        for (const conn of kept) conn.close();
-      }
-      await servedOnceFree(server);
-    });
+    const totals = await withEcho(["--mode", mode, "--max-conns", "5"], (server) => limitScenario(server, 5));
     assertEquals(totals.connections, 6);
     assertEquals(totals.peak, 5);
   });
+}
+
+/**
+ * With `--max-conns limit`: `limit` clients are served and stay; five more
+ * see a clean EOF; the kept ones are still served; once they leave, a new
+ * client is served.
+ */
+async function limitScenario(server: ListeningChild, limit: number): Promise<void> {
+  const kept = await Promise.all(Array.from({ length: limit }, () => connectTo(server)));
+  try {
+    for (const conn of kept) await ping(conn, "kept"); // all are open on the server now
+    const extra = await Promise.all([1, 2, 3, 4, 5].map(() => connectTo(server)));
+    const outcomes = await Promise.all(extra.map((conn) => readOutcome(conn, 3000)));
+    for (const conn of extra) conn.close();
+    assertEquals(outcomes, [null, null, null, null, null]);
+    for (const conn of kept) await ping(conn, "still served");
+  } finally {
+    for (const conn of kept) conn.close();
+  }
+  await servedOnceFree(server);
 }
 
 /** After the kept clients left, a new one is served (retried: the server sees their EOFs a little later). */
@@ -212,3 +234,281 @@ Deno.test({
     assertEquals(totals.connections, 1);
   },
 });
+
+// ---------------------------------------------------------------- a half-closed peer that does not read
+
+/** A client parked by {@linkcode parkHalfClosed}, and the echo it is owed. */
+interface Parked {
+  conn: Deno.TcpConn;
+  sent: Uint8Array;
+}
+
+/**
+ * Parks a client the way that once pinned an LT server at 100% CPU: it sends
+ * without reading until the server's output backs up (the server stops
+ * reading: its socket keeps unread bytes), with every byte delivered (so
+ * that its FIN is not stuck behind them), then shuts down writing. Returns
+ * once the server's socket has the FIN (CLOSE_WAIT) and still holds output.
+ */
+async function parkHalfClosed(server: ListeningChild): Promise<Parked> {
+  const conn = await connectTo(server);
+  const local = conn.localAddr.port;
+  // Both ends of the connection from one read of /proc/net/tcp.
+  const ends = async (): Promise<{ client?: TcpSocketInfo; server?: TcpSocketInfo }> => {
+    const all = await tcpSockets();
+    return {
+      client: all.find((s) => s.localPort === local && s.remotePort === server.port),
+      server: all.find((s) => s.localPort === server.port && s.remotePort === local),
+    };
+  };
+  const chunk = payload(64 * KiB, 8);
+  let sent = 0;
+  for (const end = Date.now() + 60_000;; sent += chunk.byteLength) {
+    assert(Date.now() < end, `the server did not stop reading in 60 s (${sent} bytes sent)`);
+    await deadline(writeAll(conn, chunk), 5000, "a 64 KiB write");
+    let now = await ends();
+    for (let i = 0; now.client?.txQueue !== 0; i++, now = await ends()) {
+      assert(i < 500, `the client's bytes were not delivered: ${JSON.stringify(now)}`);
+      await delay(10);
+    }
+    const unread = now.server?.rxQueue ?? 0;
+    if (unread === 0) continue;
+    await delay(50); // unread bytes that stay put: the server has stopped reading
+    if ((await ends()).server?.rxQueue === unread) break;
+  }
+  sent += chunk.byteLength;
+  await conn.closeWrite();
+  await waitUntil(
+    async () => (await ends()).server?.state === TCP_STATE.CLOSE_WAIT,
+    5000,
+    "the server to get the FIN",
+  );
+  const echo = new Uint8Array(sent);
+  for (let off = 0; off < sent; off += chunk.byteLength) echo.set(chunk, off);
+  return { conn, sent: echo };
+}
+
+/**
+ * Server CPU over 5 s with a half-closed, non-reading client parked, while a
+ * second client pings. Then the parked client reads: it gets its whole echo,
+ * then EOF (the server reads the FIN once its output is flushed).
+ */
+async function cpuWithParkedClient(server: ListeningChild, pid: number): Promise<number> {
+  const parked = await parkHalfClosed(server);
+  using stuck = parked.conn;
+  using other = await connectTo(server);
+  const before = await cpuSeconds(pid);
+  let pings = 0;
+  for (const end = Date.now() + 5000; Date.now() < end; pings++, await delay(100)) {
+    await deadline(ping(other, `ping ${pings}`), 2000, "a ping while the stuck client is parked");
+  }
+  const used = await cpuSeconds(pid) - before;
+  const side = await tcpSocket(server.port, stuck.localAddr.port);
+  assert(
+    side?.state === TCP_STATE.CLOSE_WAIT && side.txQueue > 0,
+    `the stuck client left: ${JSON.stringify(side)}`,
+  );
+  assert(pings >= 20, `only ${pings} pings answered`);
+  await deadline(readAndCompare(stuck, parked.sent), 10_000, "the parked client's echo, then EOF");
+  return used;
+}
+
+// The limit: 5% of one core over the 5 s (0.25 s). A spinning LT server uses ~100%.
+const PARKED_CPU_LIMIT = 0.25;
+
+for (const mode of MODES) {
+  Deno.test(`echo ${mode}: a half-closed client that does not read costs no CPU; others are still served`, async () => {
+    let used = NaN;
+    await withEcho(["--mode", mode], async (server) => {
+      used = await cpuWithParkedClient(server, await taskScriptPid(server.child.pid));
+    });
+    console.log(`echo.ts ${mode}: ${used.toFixed(2)} s of CPU in 5 s with a parked half-closed client`);
+    assert(used < PARKED_CPU_LIMIT, `${used.toFixed(2)} s of CPU in 5 s (limit ${PARKED_CPU_LIMIT} s)`);
+  });
+
+  Deno.test(`echo.c ${mode}: a half-closed client that does not read costs no CPU; others are still served`, async () => {
+    await withEchoC(["--mode", mode], async (server) => {
+      const used = await cpuWithParkedClient(server, server.child.pid);
+      console.log(`echo.c ${mode}: ${used.toFixed(2)} s of CPU in 5 s with a parked half-closed client`);
+      assert(used < PARKED_CPU_LIMIT, `${used.toFixed(2)} s of CPU in 5 s (limit ${PARKED_CPU_LIMIT} s)`);
+    });
+  });
+}
+
+/** Compiles examples/echo.c (as bench/lib/build.ts does) into a temporary directory, runs it, stops it with SIGINT. */
+async function withEchoC(args: string[], drive: (server: ListeningChild) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ dir: "/tmp", prefix: "epoll_echo_c_" });
+  try {
+    const cc = await new Deno.Command("cc", {
+      args: ["-O2", "-Wall", "-Wextra", "-Werror", "-o", `${dir}/echo`, "examples/echo.c"],
+      cwd: REPO_ROOT,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert(cc.success, `cc failed: ${new TextDecoder().decode(cc.stderr)}`);
+    const server = await spawnListeningProgram(`${dir}/echo`, ["--port", "0", ...args]);
+    await driveListening(server, async () => {
+      await drive(server);
+      server.child.kill("SIGINT");
+      const status = await deadline(server.child.status, 10_000, "echo.c to exit on SIGINT");
+      const out = await server.stdout.rest();
+      assertEquals(status.code, 0, `exit status; stdout ${out}`);
+      assert(out.at(-1)?.startsWith("connections: "), `no totals line in ${JSON.stringify(out)}`);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+// ---------------------------------------------------------------- shutdown
+
+/** `deno run examples/echo.ts --port 0 <args>` directly, so that signals go to the server itself. */
+function spawnEcho(args: string[]): Promise<ListeningChild> {
+  return spawnListening(["run", "--allow-ffi", "--allow-read", "examples/echo.ts", "--port", "0", ...args]);
+}
+
+/** Sends SIGINT to `child` unless it has exited already. */
+function interrupt(child: Deno.ChildProcess): void {
+  try {
+    child.kill("SIGINT");
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err; // "child process has already terminated"
+  }
+}
+
+/** Waits for the exit after SIGINT: status 0, the totals line last. */
+async function expectTotals(server: ListeningChild): Promise<Totals> {
+  const status = await deadline(server.child.status, 15_000, "echo to exit after SIGINT");
+  const out = await server.stdout.rest();
+  assertEquals(status.code, 0, `exit status; stdout ${JSON.stringify(out)}; stderr ${await server.stderr}`);
+  const m = TOTALS.exec(out.at(-1) ?? "");
+  assert(m !== null, `no totals line in ${JSON.stringify(out)}`);
+  assert(out.some((l) => l.startsWith("poller: ")), `no poller line in ${JSON.stringify(out)}`);
+  return { connections: Number(m[1]), bytes: Number(m[2]), peak: Number(m[3]) };
+}
+
+/** Runs `echo.ts <args>`, hands it to `drive`, and always kills its process group. */
+async function withDirectEcho(
+  args: string[],
+  drive: (server: ListeningChild) => Promise<void>,
+): Promise<void> {
+  await driveListening(await spawnEcho(args), drive);
+}
+
+const SIGINT_RUNS = 10;
+const HELD = 1000;
+
+for (const workers of [1, 2]) {
+  // The second SIGINT of a Ctrl-C pressed twice, or of a terminal plus
+  // `deno task` forwarding it, once landed after the listeners were removed
+  // (or before they were installed): exit 130, no totals.
+  Deno.test(`echo --workers ${workers}: SIGINT right after "listening on", again 0-5 ms later: totals, status 0 (${SIGINT_RUNS} runs)`, async () => {
+    for (let run = 0; run < SIGINT_RUNS; run++) {
+      await withDirectEcho(["--workers", String(workers)], async (server) => {
+        interrupt(server.child);
+        await delay(run % 6);
+        interrupt(server.child);
+        assertEquals(await expectTotals(server), { connections: 0, bytes: 0, peak: 0 }, `run ${run}`);
+      });
+    }
+  });
+
+  Deno.test(`echo --workers ${workers}: ${HELD} connections held open, SIGINT every 2 ms until it exits: totals, status 0 (3 runs)`, async () => {
+    for (let run = 0; run < 3; run++) {
+      await withDirectEcho(["--workers", String(workers)], async (server) => {
+        const held = await Promise.all(Array.from({ length: HELD }, () => connectTo(server)));
+        try {
+          await Promise.all(held.map((conn) => ping(conn, "held")));
+          const exited = server.child.status.then(() => true);
+          for (let i = 0; i < 500 && !await Promise.race([exited, delay(2).then(() => false)]); i++) {
+            interrupt(server.child);
+          }
+          const totals = await expectTotals(server);
+          assertEquals(totals.connections, HELD, `run ${run}`);
+          assertEquals(await Promise.all(held.map((conn) => readOutcome(conn, 5000))), held.map(() => null));
+        } finally {
+          for (const conn of held) conn.close();
+        }
+      });
+    }
+  });
+}
+
+// ---------------------------------------------------------------- workers: one process
+
+Deno.test("echo --workers 2 --max-conns 3: at most 3 connections open across both workers; the rest see EOF", async () => {
+  // Five extra clients, spread by SO_REUSEPORT over both workers: each worker alone is under 3.
+  const totals = await withEcho(["--workers", "2", "--max-conns", "3"], (server) => limitScenario(server, 3));
+  assertEquals(totals.connections, 4);
+  assertEquals(totals.peak, 3, "the process's peak, not a sum of the workers'");
+});
+
+// ---------------------------------------------------------------- workers at EMFILE
+
+/**
+ * What a client saw: 1 (served: its byte came back), null or
+ * "ConnectionReset" (shed), "timeout" (waiting in a backlog), or
+ * "ConnectionRefused" (the server is gone).
+ */
+async function knock(server: ListeningChild, into: Deno.Conn[]): Promise<number | null | string> {
+  let conn: Deno.Conn;
+  try {
+    conn = await connectTo(server);
+  } catch (err) {
+    if (err instanceof Deno.errors.ConnectionRefused) return err.name;
+    throw err;
+  }
+  into.push(conn);
+  await conn.write(new Uint8Array([7]));
+  return await readOutcome(conn, 1000);
+}
+
+// The fd numbers left free under the lowered limit, for both workers to fight over.
+const FD_SPARE = 6;
+// Enough clients at once that both workers shed together (the old code died in 8 of 8 runs).
+const ROUNDS = 3;
+const PER_ROUND = 100;
+
+for (const mode of MODES) {
+  // Each worker's `shed` frees its reserve fd, and the other worker may take
+  // that fd first: the reserve could not be taken back, the eventfd() threw
+  // EMFILE in the worker, and the process died with every connection.
+  Deno.test(`echo ${mode} --workers 2 at EMFILE: both workers survive, back off, serve again once fds are free, report, exit 0`, async () => {
+    await withDirectEcho(["--mode", mode, "--workers", "2"], async (server) => {
+      const pid = server.child.pid;
+      const clients: Deno.Conn[] = [];
+      try {
+        await lowerFdLimit(pid, await fdLimitLeaving(pid, FD_SPARE));
+        const outcomes: (number | null | string)[] = [];
+        for (let round = 0; round < ROUNDS; round++) {
+          outcomes.push(
+            ...await Promise.all(Array.from({ length: PER_ROUND }, () => knock(server, clients))),
+          );
+        }
+        if (!await processAlive(server)) throw new Error(`the server died at EMFILE: ${await server.stderr}`);
+        const served = outcomes.filter((o) => o === 1).length;
+        // A worker whose reserve another took serves one more in its place.
+        assert(served <= FD_SPARE + 2, `${served} served with ${FD_SPARE} fds to spare`);
+        assert(outcomes.some((o) => o === null || o === "ConnectionReset"), `none shed: ${outcomes}`);
+
+        const before = await cpuSeconds(pid);
+        await delay(1000); // exhausted, with clients waiting in a backlog
+        const idleCpu = await cpuSeconds(pid) - before;
+        assert(idleCpu < 0.3, `${idleCpu.toFixed(2)} s of CPU in 1 s of exhaustion`);
+
+        for (const conn of clients.splice(0)) conn.close();
+        await servedOnceFree(server);
+        interrupt(server.child);
+        const totals = await expectTotals(server);
+        assert(totals.connections >= served + 1, `totals ${JSON.stringify(totals)}, ${served} served`);
+      } finally {
+        for (const conn of clients) conn.close();
+      }
+    });
+  });
+}
+
+/** Whether the server is still running (its status has not settled). */
+async function processAlive(server: ListeningChild): Promise<boolean> {
+  return await Promise.race([server.child.status.then(() => false), delay(50).then(() => true)]);
+}
