@@ -1,7 +1,8 @@
 /**
  * The examples as a user runs them: examples/echo_async.ts serves clients
- * and stops listening on SIGINT; examples/echo.ts answers `--help` and
- * rejects bad flag values with a clear message and a non-zero status.
+ * and, on SIGINT, closes them all, prints its totals and exits 0;
+ * examples/echo.ts answers `--help` and rejects bad flag values with a clear
+ * message and a non-zero status.
  *
  * @module
  */
@@ -10,12 +11,15 @@ import { assert, assertEquals } from "@std/assert";
 import {
   deadline,
   delay,
+  driveListening,
   KiB,
   killTree,
   LineReader,
+  type ListeningChild,
   payload,
   readAndCompare,
   readExactly,
+  readOutcome,
   spawnDeno,
   spawnListening,
   writeAll,
@@ -41,31 +45,58 @@ async function run(args: string[], ms = 15_000): Promise<RunResult> {
   }
 }
 
-Deno.test("echo_async.ts: serves concurrent clients; on SIGINT stops listening, finishes, exits 0", async () => {
-  const server = await spawnListening(["run", "--allow-ffi", "examples/echo_async.ts", "0"]);
-  try {
-    const clients = [1, 2, 3, 4].map(async (seed) => {
+const ASYNC_TOTALS = /^connections: (\d+), bytes echoed: (\d+)$/;
+
+/** Runs examples/echo_async.ts on a free port, hands it to `drive`, and always kills its process group. */
+async function withEchoAsync(drive: (server: ListeningChild) => Promise<void>): Promise<void> {
+  await driveListening(await spawnListening(["run", "--allow-ffi", "examples/echo_async.ts", "0"]), drive);
+}
+
+/** After SIGINT: exit status 0 and the totals line; returns the counts. */
+async function asyncTotals(server: ListeningChild): Promise<{ connections: number; bytes: number }> {
+  const status = await deadline(server.child.status, 10_000, "echo_async to exit after SIGINT");
+  const out = await server.stdout.rest();
+  assertEquals(status.code, 0, `exit status; stdout ${JSON.stringify(out)}; stderr ${await server.stderr}`);
+  const m = ASYNC_TOTALS.exec(out.at(-1) ?? "");
+  assert(m !== null, `no totals line in ${JSON.stringify(out)}`);
+  return { connections: Number(m[1]), bytes: Number(m[2]) };
+}
+
+Deno.test("echo_async.ts: serves concurrent clients; SIGINT closes every client (an idle one sees EOF), prints the totals, exits 0", async () => {
+  await withEchoAsync(async (server) => {
+    const sizes = [1, 2, 3, 4].map((seed) => seed * 100 * KiB);
+    const clients = sizes.map(async (size, i) => {
       using conn = await Deno.connect({ hostname: server.hostname, port: server.port });
-      const data = payload(seed * 100 * KiB, seed);
+      const data = payload(size, i + 1);
       await Promise.all([writeAll(conn, data).then(() => conn.closeWrite()), readAndCompare(conn, data)]);
     });
     await deadline(Promise.all(clients), 10_000, "the echo_async clients");
 
-    using lingering = await Deno.connect({ hostname: server.hostname, port: server.port });
-    await writeAll(lingering, new Uint8Array([1, 2, 3]));
-    assertEquals(await readExactly(lingering, 3), new Uint8Array([1, 2, 3]));
+    using idle = await Deno.connect({ hostname: server.hostname, port: server.port });
+    await writeAll(idle, new Uint8Array([1, 2, 3]));
+    assertEquals(await readExactly(idle, 3), new Uint8Array([1, 2, 3]));
     server.child.kill("SIGINT");
+    assertEquals(await readOutcome(idle, 5000), null, "the idle client sees EOF");
+    const totals = await asyncTotals(server);
+    assertEquals(totals, { connections: 5, bytes: sizes.reduce((a, b) => a + b, 3) });
     await refusedWithin(server.port, 5000);
-    // A connection accepted before SIGINT is still served; the process ends once it closes.
-    await writeAll(lingering, new Uint8Array([4]));
-    assertEquals(await readExactly(lingering, 1), new Uint8Array([4]));
-    lingering.close();
-    const status = await deadline(server.child.status, 10_000, "echo_async to exit");
-    assertEquals(status.code, 0, await server.stderr);
-  } finally {
-    await killTree(server.child);
-    await server.stdout.cancel();
-    await server.stderr;
+  });
+});
+
+Deno.test("echo_async.ts: SIGINT twice 0-4 ms apart with a client connected: totals, status 0 (5 runs)", async () => {
+  for (let run = 0; run < 5; run++) {
+    await withEchoAsync(async (server) => {
+      using idle = await Deno.connect({ hostname: server.hostname, port: server.port });
+      await writeAll(idle, new Uint8Array([run]));
+      assertEquals(await readExactly(idle, 1), new Uint8Array([run]));
+      server.child.kill("SIGINT");
+      await delay(run);
+      try {
+        server.child.kill("SIGINT");
+      } catch { /* exited already */ }
+      assertEquals(await asyncTotals(server), { connections: 1, bytes: 1 }, `run ${run}`);
+      assertEquals(await readOutcome(idle, 5000), null);
+    });
   }
 });
 
