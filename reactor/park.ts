@@ -14,9 +14,9 @@
  * peer, p50 / CPU per wake): nonblocking 18 µs / 14 µs same-core, 39–43 µs /
  * 36–40 µs cross-core; worker 19 µs / 12 µs same-core, 39 µs / 33 µs
  * cross-core. They tie; the nonblocking call needs no extra thread or module
- * and can be unref'd, so it is the default. The bounded kernel sleep the
- * poller does before parking (see `poller.ts`) is what removes the hop on busy
- * connections.
+ * and can be unref'd, so it is the default. A busy loop does not park at
+ * all: it waits on the main thread (see `poller.ts`), so the hop is paid
+ * only by a loop that was idle.
  *
  * @module
  */
@@ -36,6 +36,8 @@ export interface Parker {
    * the set yourself" (the worker strategy, which never consumes).
    */
   park(): Promise<EventBuffer>;
+  /** Syscalls one park makes, on any thread (for `PollerStats.syscalls`). */
+  readonly syscallsPerPark: number;
   /** Lets a pending park keep the process alive (the default). */
   ref(): void;
   /** Lets the process exit while a park is pending, where the strategy can. */
@@ -71,6 +73,8 @@ const core = denoCore();
 
 /** The `nonblocking: true` FFI strategy: `epoll_wait(epfd, …, -1)` on Deno's blocking pool. */
 export class NonblockingParker implements Parker {
+  /** One `epoll_wait` on the pool thread. */
+  readonly syscallsPerPark = 1;
   readonly #epfd: number;
   readonly #events: EventBuffer;
   #pending: Promise<number> | null = null;

@@ -37,6 +37,8 @@ const NO_EVENTS = new EventBuffer(1);
 
 /** A Worker parked in `epoll_wait` on an outer set; see the module doc. */
 export class WorkerParker implements Parker {
+  /** The rearming `epoll_ctl` here, the worker's `epoll_wait` and its futex wake. */
+  readonly syscallsPerPark = 3;
   readonly #epfd: number;
   #outer = -1;
   #worker: Worker | null = null;

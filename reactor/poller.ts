@@ -1,31 +1,30 @@
 /**
  * {@linkcode Poller}: `epoll_wait(epfd, events, max, -1)` as a promise that
- * never blocks the JS event loop for long. Its policy, cheapest step first:
+ * never holds the JS event loop for long. Its policy, cheapest step first:
  *
- * 1. **Drain**: a sync `epoll_wait(…, 0)` on the main thread (~1 µs). Under
- *    load every call finds events and no thread is involved (libuv's
- *    repeated zero-timeout polls). At least every `yieldIntervalMs` (1 ms)
- *    it first yields a macrotask (`setImmediate`), so timers, Deno's own I/O
- *    and other promises still run.
- * 2. **Settle**: when a drain finds nothing, a few microtask turns let the
- *    continuations of the last batch run (the reply a handler is about to
- *    write, a new registration) before anything sleeps. Not a macrotask: that
- *    is a trip through Deno's event loop, which polls its own epoll set.
- * 3. **Bounded sleep**: `epoll_pwait2` with a `busyWaitMicros` timeout
- *    (default 100 µs) on the main thread; it returns at once if anything is
- *    ready. This is the "short bounded spin" of busy servers, done as a
- *    kernel sleep: the same latency, no CPU burnt spinning. It delays other
- *    JS work by at most that long, once per idle transition.
- * 4. **Park**: the blocking wait on the poll worker (see `park.ts`), a thread
- *    hop of ~20–40 µs per wake. An idle poller sits here and uses no CPU.
+ * 1. **Drain**: while the last batch had more than one event (load), a sync
+ *    `epoll_wait(…, 0)` first; it usually finds the next batch at once.
+ * 2. **Settle**: otherwise a few microtask turns let the continuations of the
+ *    last batch run (the reply a handler is about to write) before the thread
+ *    waits. Not a macrotask: that is a trip through Deno's event loop.
+ * 3. **Hot wait**: a plain `epoll_wait(…, -1)` on the main thread, the call a
+ *    C server makes: it returns at once if anything is ready, and otherwise
+ *    sleeps in the kernel until an fd is. What bounds it is the **tick**
+ *    (`tick.ts`), a periodic timerfd in the set, armed once when the loop goes
+ *    hot, every `yieldIntervalMs` (1 ms at most). A wait the tick ends yields
+ *    a macrotask, so timers and Deno's own I/O run at least that often. No
+ *    timer is armed per wait: a timeout on every wait (`epoll_pwait2`) arms
+ *    and cancels an hrtimer each time, which cost a C echo server on this VM
+ *    8–17 µs of system time per message; the tick costs one expiry and one
+ *    `read` per period.
+ * 4. **Park**: after `busyWaitMicros` with nothing but ticks (whole tick
+ *    periods, at least one), the tick is disarmed and the wait moves to the
+ *    poll worker (`park.ts`): a thread hop per wake, and no CPU while idle.
+ *    The next event makes the loop hot again.
  *
- * Measured here (1-byte ping-pong with a C echo peer on the same core): park
- * only, 18 µs p50 and 14 µs CPU per round trip; with the bounded sleep, 12 µs
- * and 10 µs, falling back to a park fewer than once in 5,000. Across cores a
- * sleeping thread's wake-up dominates (~35 µs here, for C too), and the
- * sleep's timeout costs a timer: a C server given the same `epoll_pwait2`
- * timeout spent ~7–11 µs more system time per message than with
- * `epoll_wait(-1)` on this VM.
+ * Under continuous load, at least every `yieldIntervalMs` a wait first
+ * yields a macrotask (`setImmediate`). `busyWaitMicros: 0` turns the hot
+ * wait off: a zero-timeout drain, then a park.
  *
  * @module
  */
@@ -36,45 +35,70 @@ import {
   epoll_ctl,
   EPOLL_CTL_ADD,
   EPOLL_CTL_DEL,
-  epoll_pwait2,
   epoll_wait,
+  EPOLLET,
   EPOLLIN,
   EventBuffer,
 } from "../ffi/mod.ts";
 import type { Epoll } from "../epoll/epoll.ts";
 import { createParker, type Parker, type ParkStrategy } from "./park.ts";
+import { Tick } from "./tick.ts";
 import { Waker } from "./waker.ts";
 
-const SETTLE_TURNS = 8;
-// Covers most loopback round trips here (p50 ≈ 50 µs, 1 connection), so a
-// busy connection is served by the sleep, not by a park (see the module doc).
-const DEFAULT_BUSY_WAIT_MICROS = 100;
+// The net layer's read → write chain (`await conn.read()`, then
+// `conn.writeAll()`) reaches its send() within 7 turns; twice that covers it.
+const SETTLE_TURNS = 16;
+const DEFAULT_BUSY_WAIT_MICROS = 1000;
+const MAX_TICK_MS = 1;
 
 /** The `data` of the waker's registration; user registrations must not use it. */
 export const WAKER_DATA: number = Number.MAX_SAFE_INTEGER;
+/** The `data` of the tick's registration; user registrations must not use it. */
+export const TICK_DATA: number = Number.MAX_SAFE_INTEGER - 1;
 
 /** Options for {@linkcode Poller}. */
 export interface PollerOptions {
   /** Poll-worker strategy for the blocking wait (default `"nonblocking"`). */
   strategy?: ParkStrategy;
-  /** Longest bounded kernel sleep on the main thread before parking, in µs (default 100; 0 disables). */
+  /**
+   * How long the main thread keeps waiting in the kernel with nothing
+   * arriving before it parks on the poll worker, in µs, rounded up to whole
+   * tick periods (default 1000; 0: never wait on the main thread).
+   */
   busyWaitMicros?: number;
   /** Most events per wait (default 256). */
   maxEvents?: number;
-  /** Under continuous load, yield a macrotask at least this often, in ms (default 1). */
+  /**
+   * The JS event loop gets a macrotask at least this often, in ms (default
+   * 1): under load by a yield, while waiting by the tick (whose period is
+   * this, at most 1 ms). 0 yields before every wait and never waits on the
+   * main thread.
+   */
   yieldIntervalMs?: number;
 }
 
-/** Counters of which policy step delivered each wait, for benchmarks and tests. */
+/** Counters of how the waits were served, for benchmarks and tests. */
 export interface PollerStats {
-  /** Waits served by a drain, without sleeping. */
+  /** Waits served by a zero-timeout `epoll_wait` (busy wait off). */
   drains: number;
-  /** Waits served during the bounded sleep. */
+  /** Waits served by the main-thread `epoll_wait(…, -1)` that the tick bounds. */
   busyWaits: number;
   /** Parks on the poll worker. */
   parks: number;
   /** Macrotask yields. */
   yields: number;
+  /** `wait()` calls resolved; `events / waits` is the mean batch size. */
+  waits: number;
+  /** Events delivered (the poller's own fds not counted). */
+  events: number;
+  /** Tick expiries seen; each one ended a main-thread wait or rode along in a batch. */
+  ticks: number;
+  /** Times the tick was armed: the loop went hot after a park (or at its first wait). */
+  arms: number;
+  /** Waker events seen (`wake()`, `close()`, or another thread's write). */
+  wakeups: number;
+  /** Syscalls the poller made itself: waits, drains, parks, tick and waker calls. */
+  syscalls: number;
 }
 
 /** Resolves on the next macrotask: after every pending microtask, and letting timers and I/O run. */
@@ -83,8 +107,8 @@ export function yieldMacrotask(): Promise<void> {
 }
 
 /**
- * Async `epoll_wait` on an {@linkcode Epoll}, with the drain / yield /
- * bounded sleep / park policy of the module doc.
+ * Async `epoll_wait` on an {@linkcode Epoll}, with the settle / hot wait /
+ * park policy of the module doc.
  *
  * ```ts
  * import { Epoll, Poller, EPOLLIN } from "@libc/epoll";
@@ -104,13 +128,27 @@ export class Poller implements AsyncDisposable {
   /** The eventfd that interrupts a wait; `eventfd_write(waker.fd, 1)` works from any thread. */
   readonly waker: Waker;
   /** How the waits were served so far. */
-  readonly stats: PollerStats = { drains: 0, busyWaits: 0, parks: 0, yields: 0 };
+  readonly stats: PollerStats = {
+    drains: 0,
+    busyWaits: 0,
+    parks: 0,
+    yields: 0,
+    waits: 0,
+    events: 0,
+    ticks: 0,
+    arms: 0,
+    wakeups: 0,
+    syscalls: 0,
+  };
   readonly #epoll: Epoll | null;
   readonly #epfd: number;
   readonly #events: EventBuffer;
   readonly #parker: Parker;
-  readonly #busyNs: number;
+  readonly #tick: Tick | null; // null: no main-thread waits
+  readonly #quietTicks: number; // whole tick periods with nothing before a park
   readonly #yieldMs: number;
+  #quiet = 0; // tick periods seen with nothing; -1 right after events (the current period is partial)
+  #lastBatch = 0;
   #lastYield = performance.now();
   #inWait = false;
   #waiting: Promise<EventBuffer> | null = null; // the last wait, for close() to await
@@ -118,8 +156,8 @@ export class Poller implements AsyncDisposable {
 
   /**
    * A poller on `epoll` (an {@linkcode Epoll} or a raw epoll fd from
-   * `epoll_create1`); registers its waker there (data {@linkcode WAKER_DATA}).
-   * Close the poller before the epoll fd.
+   * `epoll_create1`); registers its waker (data {@linkcode WAKER_DATA}) and
+   * its tick ({@linkcode TICK_DATA}) there. Close the poller before the epoll fd.
    */
   constructor(epoll: Epoll | number, options: PollerOptions = {}) {
     const busy = options.busyWaitMicros ?? DEFAULT_BUSY_WAIT_MICROS;
@@ -129,20 +167,29 @@ export class Poller implements AsyncDisposable {
     this.#epoll = typeof epoll === "number" ? null : epoll;
     this.#epfd = typeof epoll === "number" ? epoll : epoll.fd;
     checkFd(this.#epfd, "epfd");
-    this.#busyNs = busy * 1000;
     this.#yieldMs = options.yieldIntervalMs ?? 1;
     if (!(this.#yieldMs >= 0) || !Number.isFinite(this.#yieldMs)) {
       throw new RangeError(`yieldIntervalMs must be a finite number ≥ 0, got ${this.#yieldMs}`);
     }
     this.#events = new EventBuffer(options.maxEvents ?? 256);
     this.#parker = createParker(options.strategy ?? "nonblocking", this.#epfd, this.#events.capacity);
-    this.waker = new Waker(); // the first fd made: everything above only validates
+    const periodMs = Math.min(this.#yieldMs, MAX_TICK_MS);
+    this.#quietTicks = Math.max(1, Math.ceil(busy / 1000 / periodMs));
+    // The first fds made: everything above only validates.
+    this.waker = new Waker();
+    let tick: Tick | null = null;
     try {
       epoll_ctl(this.#epfd, EPOLL_CTL_ADD, this.waker.fd, EPOLLIN, WAKER_DATA);
+      if (busy > 0 && periodMs > 0) {
+        tick = new Tick(periodMs);
+        epoll_ctl(this.#epfd, EPOLL_CTL_ADD, tick.fd, EPOLLIN | EPOLLET, TICK_DATA);
+      }
     } catch (err) {
+      tick?.close();
       this.waker.close();
       throw err;
     }
+    this.#tick = tick;
   }
 
   /** Whether `close()` has been called. */
@@ -165,38 +212,69 @@ export class Poller implements AsyncDisposable {
   async #wait(): Promise<EventBuffer> {
     try {
       if (performance.now() - this.#lastYield >= this.#yieldMs) await this.#yield();
-      if (this.#drain() > 0) return this.#deliver(this.#events, "drains");
+      // Under load (the last batch had more than one event) the next is most
+      // likely ready already: take it without settling first.
+      if (this.#lastBatch > 1 && this.#drain()) return this.#deliver(this.#events, "drains");
       await this.#settle();
+      let hot = this.#tick !== null;
       for (;;) {
         if (this.#closed) return this.#empty();
-        // The bounded sleep returns at once if anything is ready: it is also the drain.
-        if (this.#busyNs > 0 ? this.#sleep() > 0 : this.#drain() > 0) {
-          return this.#deliver(this.#events, this.#busyNs > 0 ? "busyWaits" : "drains");
+        if (hot) {
+          if (this.#hotWait()) return this.#deliver(this.#events, "busyWaits");
+          if (++this.#quiet < this.#quietTicks) {
+            await this.#yield(); // the tick ended the wait: let the JS event loop run
+            continue;
+          }
+          this.#disarm();
+          hot = false;
+        } else if (this.#drain()) {
+          return this.#deliver(this.#events, "drains");
         }
-        this.stats.parks++;
-        const parked = await this.#parker.park();
-        if (parked.length > 0) return this.#deliver(parked, "parks");
-        // The worker strategy consumes nothing: the events are in the set.
-        if (this.#drain() > 0) return this.#deliver(this.#events, "parks");
+        const parked = await this.#park();
+        if (parked !== null) return this.#deliver(parked, "parks");
       }
     } finally {
       this.#inWait = false;
     }
   }
 
-  #drain(): number {
-    return epoll_wait(this.#epfd, this.#events, this.#events.capacity, 0);
+  // True when the wait ended with something for the caller (events, or a wake).
+  #hotWait(): boolean {
+    const tick = this.#tick!;
+    if (tick.arm()) {
+      this.stats.arms++;
+      this.stats.syscalls++;
+      this.#quiet = 0; // the first expiry is a whole period away
+    }
+    this.stats.syscalls++;
+    epoll_wait(this.#epfd, this.#events, this.#events.capacity, -1);
+    return this.#strip(this.#events);
   }
 
-  #sleep(): number {
-    return epoll_pwait2(this.#epfd, this.#events, this.#events.capacity, this.#busyNs);
+  #drain(): boolean {
+    this.stats.syscalls++;
+    epoll_wait(this.#epfd, this.#events, this.#events.capacity, 0);
+    return this.#strip(this.#events);
+  }
+
+  // The events of one park, or null when it brought nothing for the caller.
+  async #park(): Promise<EventBuffer | null> {
+    this.stats.parks++;
+    this.stats.syscalls += this.#parker.syscallsPerPark;
+    const parked = await this.#parker.park();
+    if (parked.length > 0) return this.#strip(parked) ? parked : null;
+    // The worker strategy consumes nothing: the events are in the set.
+    return this.#drain() ? this.#events : null;
+  }
+
+  #disarm(): void {
+    if (this.#tick?.disarm()) this.stats.syscalls++;
   }
 
   // Lets continuations resolved by the last batch run (a reply about to be
-  // written, a new registration) before this thread sleeps. Microtask turns
-  // (~50 ns each), not a macrotask: that is a trip through Deno's event loop,
-  // which polls its own epoll set. Deeper chains still run, at worst after
-  // the bounded sleep; fairness to timers and I/O is the periodic yield's job.
+  // written, a new registration) before this thread waits. Microtask turns
+  // (~75 ns each), not a macrotask: that is a trip through Deno's event
+  // loop. Deeper chains still run, at worst after the tick.
   async #settle(): Promise<void> {
     for (let i = 0; i < SETTLE_TURNS; i++) await null;
   }
@@ -207,16 +285,34 @@ export class Poller implements AsyncDisposable {
     this.#lastYield = performance.now();
   }
 
-  // Takes the waker's event out of the batch (resetting the eventfd) so
-  // callers see only their own fds.
-  #deliver(events: EventBuffer, step: "drains" | "busyWaits" | "parks"): EventBuffer {
-    if (step !== "parks") this.stats[step]++; // parks are counted when they start
+  // Takes the waker's and the tick's entries out of the batch (resetting the
+  // waker) so callers see only their own fds. True if anything is left for
+  // the caller: events, or a wake (which resolves the wait with none).
+  #strip(events: EventBuffer): boolean {
+    let woken = false;
     for (let i = events.length - 1; i >= 0; i--) {
-      if (events.data(i) !== WAKER_DATA) continue;
-      this.waker.drain();
+      const data = events.data(i);
+      if (data === WAKER_DATA) {
+        woken = true;
+        this.stats.wakeups++;
+        this.stats.syscalls++;
+        this.waker.drain();
+      } else if (data === TICK_DATA) {
+        this.stats.ticks++;
+        if (this.#tick?.read()) this.stats.syscalls++; // starts the next period
+      } else continue;
       events.copyEntry(events.length - 1, i);
       events.length--;
     }
+    return woken || events.length > 0;
+  }
+
+  #deliver(events: EventBuffer, step: "drains" | "busyWaits" | "parks"): EventBuffer {
+    if (step !== "parks") this.stats[step]++; // parks are counted when they start
+    this.stats.waits++;
+    this.stats.events += events.length;
+    this.#lastBatch = events.length;
+    if (events.length > 0) this.#quiet = -1;
     return events;
   }
 
@@ -227,6 +323,7 @@ export class Poller implements AsyncDisposable {
 
   /** Interrupts a pending or next wait, which then resolves (possibly with no events). */
   wake(): void {
+    this.stats.syscalls++;
     this.waker.wake();
   }
 
@@ -240,9 +337,10 @@ export class Poller implements AsyncDisposable {
     this.#parker.unref();
   }
 
-  /** Stops the poll worker until the next wait; the reactor calls this when it goes idle. */
+  /** Stops the tick and the poll worker until the next wait; the reactor calls this when it goes idle. */
   async idle(): Promise<void> {
     if (this.#inWait) throw new Error("Poller.idle() during a wait");
+    this.#disarm();
     await this.#stopParker();
   }
 
@@ -255,7 +353,8 @@ export class Poller implements AsyncDisposable {
 
   /**
    * Wakes and ends a pending wait (it resolves with what is ready), stops the
-   * poll worker, and closes the waker. The Epoll stays open. Idempotent.
+   * poll worker, and closes the waker and the tick. The Epoll stays open.
+   * Idempotent.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -263,11 +362,13 @@ export class Poller implements AsyncDisposable {
     this.waker.wake();
     await this.#waiting?.catch(() => {});
     await this.#stopParker();
-    if (this.#epoll?.closed !== true) {
+    for (const fd of this.#tick === null ? [this.waker.fd] : [this.waker.fd, this.#tick.fd]) {
+      if (this.#epoll?.closed === true) break;
       try {
-        epoll_ctl(this.#epfd, EPOLL_CTL_DEL, this.waker.fd);
-      } catch { /* the epoll fd was closed first: the waker left with it */ }
+        epoll_ctl(this.#epfd, EPOLL_CTL_DEL, fd);
+      } catch { /* the epoll fd was closed first: the fd left with it */ }
     }
+    this.#tick?.close();
     this.waker.close();
   }
 

@@ -1,9 +1,12 @@
 /**
  * The bare {@linkcode Poller} on an {@linkcode Epoll}, for both poll-worker
- * strategies: `wait()` resolves with events (never the waker's), `wake()`
- * resolves it with none, one wait at a time, `close()` is idempotent and ends
- * a pending wait, waits after close reject with BadResource, the stats count
- * drains / bounded sleeps / parks / yields, and bad options throw.
+ * strategies: `wait()` resolves with events (never the waker's or the
+ * tick's), `wake()` resolves it with none, one wait at a time, `close()` is
+ * idempotent and ends a pending wait, waits after close reject with
+ * BadResource, the stats count every kind of wait, and bad options throw.
+ * The hot wait's guarantees: timers keep running while the main thread waits
+ * (the tick bounds every wait), an idle poller parks and uses no CPU, and an
+ * unref'd one lets the process exit.
  *
  * @module
  */
@@ -31,6 +34,7 @@ import {
   eventfd_write,
   timerfd_settime,
 } from "../ffi/mod.ts";
+import process from "node:process";
 import { Epoll } from "../epoll/epoll.ts";
 import { Poller, type PollerOptions, WAKER_DATA } from "../reactor/mod.ts";
 import {
@@ -41,10 +45,12 @@ import {
   makeEventfd,
   makeTimerfd,
   openFds,
+  runScript,
   settledFds,
   sleep,
   type Variant,
   VARIANTS,
+  waitUntil,
   within,
 } from "./_reactor_helpers.ts";
 
@@ -81,6 +87,7 @@ function pollerTest(
 }
 
 const PARKING = VARIANTS.filter((v) => v.busyWaitMicros === 0);
+const HOT = VARIANTS.filter((v) => v.busyWaitMicros === undefined);
 
 pollerTest(
   "wait() resolves with the ready fd's event, and not the waker's",
@@ -165,14 +172,20 @@ pollerTest(
   PARKING,
 );
 
+/** A timerfd in the set that fires once, `ms` from now: the kernel-side end of a main-thread wait. */
+function timerIn(t: PollerCtx, ms: number): number {
+  const tfd = makeTimerfd(t.fds);
+  t.epoll.register(tfd, EPOLLIN);
+  timerfd_settime(tfd, 0, ms);
+  return tfd;
+}
+
 pollerTest(
-  "stats: an fd ready during the bounded sleep is a busy wait, with no park",
+  "stats: an fd ready while the main thread waits is a busy wait, with no park",
   async (t) => {
-    // The bounded sleep blocks the main thread, so only the kernel can make the
-    // fd ready meanwhile: a timerfd.
-    const tfd = makeTimerfd(t.fds);
-    t.epoll.register(tfd, EPOLLIN);
-    timerfd_settime(tfd, 0, 20);
+    // The hot wait blocks the main thread, so only the kernel can make the fd
+    // ready meanwhile: a timerfd.
+    const tfd = timerIn(t, 20);
     const t0 = performance.now();
     assertEquals((await within(t.poller.wait(), 2000, "the timerfd")).length, 1);
     assertGreaterOrEqual(performance.now() - t0, 19);
@@ -180,9 +193,99 @@ pollerTest(
     assertEquals(t.poller.stats.parks, 0);
     eventfd_read(tfd);
   },
-  VARIANTS.filter((v) => v.busyWaitMicros === undefined),
+  HOT,
   { busyWaitMicros: 500_000 },
 );
+
+// Regression: a periodic timerfd starts its next period only when read. The
+// tick left unread expired once, and the next hot wait held the thread until
+// an fd became ready. The timerfd here is the kernel-side end of the test, so
+// that bug fails it instead of hanging it.
+pollerTest(
+  "while the main thread waits with nothing ready, the tick lets timers run about every ms",
+  async (t) => {
+    const tfd = timerIn(t, 150);
+    let runs = 0;
+    const interval = setInterval(() => runs++, 1);
+    try {
+      assertEquals((await within(t.poller.wait(), 2000, "the timerfd")).length, 1);
+    } finally {
+      clearInterval(interval);
+    }
+    assertEquals(t.poller.stats.parks, 0, "parked although busyWaitMicros covers the whole wait");
+    // About 150 each at 1 ms; a fifth leaves room for a loaded machine, and a
+    // wait the tick does not bound lets one or two through.
+    assertGreaterOrEqual(t.poller.stats.ticks, 30, "ticks in 150 ms");
+    assertGreaterOrEqual(runs, 30, "setInterval runs while the loop waited");
+    assertGreaterOrEqual(t.poller.stats.yields, t.poller.stats.ticks - 1, "a tick-ended wait yields");
+    eventfd_read(tfd);
+  },
+  HOT,
+  { busyWaitMicros: 500_000 },
+);
+
+/** User + system CPU time of this process (every thread: getrusage), in ms. */
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+pollerTest(
+  "idle: after the last event the loop parks, the tick stops, and a second of nothing costs no CPU",
+  async (t) => {
+    const efd = makeEventfd(t.fds);
+    t.epoll.register(efd, EPOLLIN);
+    eventfd_write(efd, 1);
+    await t.poller.wait(); // hot: the tick is armed
+    eventfd_read(efd);
+    const waiting = t.poller.wait();
+    await waitUntil(() => t.poller.stats.parks >= 1, 2000, "the park after the hot wait");
+    const before = { ...t.poller.stats };
+    const cpu0 = cpuMs();
+    await sleep(1000);
+    const cpu = cpuMs() - cpu0;
+    assertEquals(t.poller.stats.ticks, before.ticks, "the tick ran on while parked");
+    assertEquals(t.poller.stats.parks, before.parks, "parks kept ending: a spin");
+    // A spinning loop uses most of the second; a sleeping one next to none.
+    assertLess(cpu, 100, "CPU ms in an idle second");
+    assert(await isPending(waiting));
+    t.poller.wake();
+    assertEquals((await within(waiting, 2000, "the woken wait")).length, 0);
+  },
+  HOT,
+);
+
+pollerTest("yieldIntervalMs 0: never waits on the main thread, and makes no tick", async (t) => {
+  const before = openFds();
+  const poller = new Poller(t.epoll, { strategy: "nonblocking", yieldIntervalMs: 0 });
+  try {
+    assertEquals(openFds().length, before.length + 1, "a waker only");
+    const tfd = timerIn(t, 20);
+    assertEquals((await within(poller.wait(), 2000, "the timerfd")).length, 1);
+    assertEquals([poller.stats.busyWaits, poller.stats.ticks, poller.stats.arms], [0, 0, 0]);
+    assertEquals(poller.stats.parks, 1);
+    eventfd_read(tfd);
+  } finally {
+    await poller.close();
+  }
+}, HOT.slice(0, 1));
+
+pollerTest("stats: batch size, events, arms and the poller's own syscalls", async (t) => {
+  const efds = Array.from({ length: 10 }, () => makeEventfd(t.fds));
+  for (const efd of efds) {
+    t.epoll.register(efd, EPOLLIN);
+    eventfd_write(efd, 1);
+  }
+  assertEquals((await t.poller.wait()).length, 10);
+  const s = t.poller.stats;
+  assertEquals([s.waits, s.events, s.busyWaits, s.arms, s.parks], [1, 10, 1, 1, 0]);
+  assertEquals(s.syscalls, 2, "arming the tick, then one epoll_wait");
+  for (const efd of efds) eventfd_read(efd);
+  t.poller.wake();
+  assertEquals((await t.poller.wait()).length, 0, "woken with nothing ready");
+  assertEquals([s.waits, s.events, s.wakeups], [2, 10, 1]);
+  assertEquals(s.syscalls, 5, "the wake's write, the epoll_wait, the waker's read");
+}, HOT.slice(0, 1));
 
 pollerTest("under continuous readiness the poller yields a macrotask about every ms", async (t) => {
   const efd = makeEventfd(t.fds);
@@ -205,7 +308,7 @@ pollerTest("under continuous readiness the poller yields a macrotask about every
   // time slices, and a poller that never yields makes one or two.
   assertGreaterOrEqual(t.poller.stats.yields, 20, "yields in 100 ms of load");
   assertGreaterOrEqual(ticks, 5, "timers starved by a busy poller");
-}, PARKING);
+});
 
 pollerTest(
   "maxEvents caps one batch; the rest come in the next",
@@ -234,6 +337,36 @@ pollerTest("idle() stops the poll worker; the next wait starts it again", async 
   assertEquals((await within(t.poller.wait(), 2000, "a wait after idle()")).length, 1);
   eventfd_read(efd);
 }, PARKING);
+
+const EXIT_DEADLINE_MS = 8000; // a cold `deno run` compiles the modules first
+
+const UNREF_SCRIPT = (unref: boolean): string => `
+import { Epoll } from "$REPO/epoll/epoll.ts";
+import { Poller } from "$REPO/reactor/poller.ts";
+import { EFD_NONBLOCK, EPOLLIN, eventfd, eventfd_read, eventfd_write } from "$REPO/ffi/mod.ts";
+const epoll = new Epoll();
+const poller = new Poller(epoll);
+const efd = eventfd(0, EFD_NONBLOCK);
+epoll.register(efd, EPOLLIN);
+setTimeout(() => eventfd_write(efd, 1), 10);
+await poller.wait(); // the loop is hot now: the tick is armed
+eventfd_read(efd);
+${unref ? "poller.unref();" : ""}
+poller.wait().then(() => console.log("woken"));
+console.log("waiting");
+`;
+
+for (const unref of [true, false]) {
+  Deno.test(`poller: after a hot wait, ${unref ? "an unref'd poller lets the process exit" : "control: a ref'd one keeps it alive"}`, async () => {
+    const r = await runScript(UNREF_SCRIPT(unref), unref ? EXIT_DEADLINE_MS : 1500);
+    assert(r.stdout.includes("waiting"), `the script did not get to its second wait: ${r.stderr}`);
+    assertFalse(r.stdout.includes("woken"), "the second wait resolved with nothing ready");
+    if (unref) {
+      assertFalse(r.timedOut, `still running after ${EXIT_DEADLINE_MS} ms (killed). stderr:\n${r.stderr}`);
+      assertEquals(r.code, 0, r.stderr);
+    } else assert(r.timedOut, `exited by itself (code ${r.code}) though a ref'd wait was pending`);
+  });
+}
 
 Deno.test("poller: works on a raw epoll fd too", async () => {
   const epfd = epoll_create1(EPOLL_CLOEXEC);
