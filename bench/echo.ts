@@ -1,194 +1,247 @@
 /**
- * Echo benchmark: @libc/epoll's example server against a C epoll server and Deno, Node and Go
- * echo servers, over loopback, one server core (CPU 0) versus one load generator core (CPU 1).
+ * `deno task bench:echo`: examples/echo.ts (ET and LT, shipped defaults)
+ * against the C listing it follows (examples/echo.c) and echo servers on
+ * Deno.listen, Node's net and Go's net, over loopback: server on CPU 0, the
+ * C load generator on CPU 1 (see `lib/load.ts`).
  *
- *   deno run -A bench/echo.ts [--quick] [--runs 3] [--duration 2] [--warmup 0.5] [--only a,b]
- *                             [--retries 1] [--c-src examples/echo.c]
+ *   deno task bench:echo [--quick] [--runs 3] [--duration 2] [--warmup 0.5] [--retries 1]
+ *                        [--only c,epoll-et,pingpong-1,…] [--syscalls]
  *
- * --only takes server names (c, epoll-et, epoll-lt, deno-listen, node-net, go-net) and/or scenario
- * names (pingpong-1, pingpong-100, pingpong-1000, stream-16k, idle-10k). --c-src points at another C
- * echo server source (default examples/echo.c). A run during which other processes used over 10% of
- * the two CPUs is redone up to --retries times while the total stays within budget (5 minutes for
- * the defaults); the least disturbed attempt is kept. Writes bench/results/echo.json and echo.svg.
+ * --only takes server and/or scenario names. --syscalls counts each server's
+ * syscalls by kind with `perf stat` (tracefs mounted) over the same window.
+ * Prints Markdown tables and writes bench/results/echo.json and echo.svg.
  *
  * @module
  */
+
 import { parseArgs } from "@std/cli";
-import { setColorEnabled } from "@std/fmt/colors";
-import { buildAll, findCc } from "./lib/build.ts";
-import { runToEnd, stopAll } from "./lib/child.ts";
-import { describeMachine, type Machine, machineLine } from "./lib/machine.ts";
-import type { RunConfig } from "./lib/run.ts";
-import { runAll } from "./lib/schedule.ts";
-import { SCENARIOS } from "./lib/scenarios.ts";
-import { SERVER_NAMES, serverSpecs } from "./lib/servers.ts";
-import { NOISY, summarize } from "./lib/stats.ts";
-import { echoChart } from "./lib/svg.ts";
-import { renderReport } from "./lib/table.ts";
-import { checkTargets } from "./lib/targets.ts";
-import type { RunRecord, Scenario, ServerSpec, Skipped } from "./lib/types.ts";
+import { buildGo, compileC } from "./lib/build.ts";
+import { barChart, type Panel } from "./lib/chart.ts";
+import * as load from "./lib/load.ts";
+import { stopAll, stopChildrenOnSignal } from "./lib/proc.ts";
+import * as report from "./lib/report.ts";
 
-interface Options {
-  quick: boolean;
-  runs: number;
-  retries: number;
-  duration: number;
-  warmup: number;
-  only: string[];
-  cSrc: string;
-}
+const { num, percent, rate, ratio, times } = report;
+const SCENARIOS: load.Scenario[] = [
+  { name: "pingpong-1", conns: 1, size: 64, depth: 1 }, // every message wakes the loop
+  { name: "pingpong-100", conns: 100, size: 64, depth: 1 }, // batches per wait
+  { name: "pingpong-1000", conns: 1000, size: 64, depth: 1 },
+  { name: "stream-16k", conns: 10, size: 16 * 1024, depth: 10 }, // copies and buffers
+  { name: "idle-10k", conns: 10_000, size: 64, depth: 1, idle: true }, // memory and CPU per quiet conn
+];
+const PEERS = ["deno-listen", "node-net", "go-net"];
+const { versus } = load;
+const GOALS: load.Goal[] = [
+  {
+    scenario: "pingpong-1",
+    metric: "cpuUsPerMsg",
+    atMost: true,
+    goal: "cpuUsPerMsg ≤ the cheapest peer's",
+    limit: (get) => Math.min(...PEERS.map((p) => get(p) ?? Infinity)),
+  },
+  versus("pingpong-1", "msgsPerSec", 0.9, "c"),
+  versus("pingpong-1", "p50Us", 1.2, "c"),
+  versus("pingpong-100", "cpuUsPerMsg", 1.05, "c"),
+  versus("pingpong-100", "msgsPerSec", 0.9, "c"),
+  versus("pingpong-1000", "msgsPerSec", 0.9, "c"),
+  versus("stream-16k", "mbPerSec", 0.95, "c"),
+  versus("stream-16k", "cpuUsPerMsg", 1.15, "c"),
+  {
+    ...versus("idle-10k", "kibPerConn", 1, "c"),
+    goal: "kibPerConn ≤ c's + 2",
+    limit: (get) => (get("c") ?? NaN) + 2,
+  },
+  {
+    scenario: "idle-10k",
+    metric: "idleCpu",
+    atMost: true,
+    goal: "idleCpu ≤ 1% of a core",
+    limit: () => 0.01,
+  },
+];
 
-const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
-const RESULTS = `${ROOT}/bench/results`;
-/** Disturbed runs are redone only while the whole run is predicted to stay under 5 minutes. */
-const RETRY_BUDGET_MS = 285_000;
-
-function positive(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!(n > 0)) throw new Error(`--${name} must be a positive number, got ${value}`);
-  return n;
-}
-
-function parseOptions(args: string[]): Options {
-  const flags = parseArgs(args, {
-    boolean: ["quick"],
-    string: ["runs", "retries", "duration", "warmup", "only", "c-src"],
+async function servers(): Promise<{ servers: load.Server[]; skipped: string[] }> {
+  const peer = (name: string, argv: string[], env?: Record<string, string>): load.Server => ({
+    name,
+    argv: [...argv, "--port", "0", "--hostname", "127.0.0.1"],
+    env,
   });
-  const quick = flags.quick;
-  return {
-    quick,
-    // Defaults keep the full run (3 × 6 servers × 5 scenarios × ~2.5 s + start-up) under 5 minutes.
-    runs: Math.round(positive("runs", flags.runs, quick ? 1 : 3)),
-    retries: flags.retries === undefined ? 1 : Math.max(0, Math.round(Number(flags.retries)) || 0),
-    duration: positive("duration", flags.duration, quick ? 1.5 : 2),
-    warmup: positive("warmup", flags.warmup, 0.5),
-    only: (flags.only ?? "").split(",").map((s) => s.trim()).filter(Boolean),
-    cSrc: flags["c-src"] ?? "examples/echo.c",
-  };
+  const ours = (mode: string): load.Server => ({
+    name: `epoll-${mode}`,
+    argv: [
+      Deno.execPath(),
+      ..."run --allow-ffi --allow-env --allow-read examples/echo.ts --port 0 --mode".split(" "),
+      mode,
+    ],
+    ours: true,
+  });
+  const list = [
+    { name: "c", argv: [await compileC("examples/echo.c", "echo"), "--port", "0", "--mode", "et"] },
+    ours("et"),
+    ours("lt"),
+    peer("deno-listen", [Deno.execPath(), "run", "--allow-net", "bench/peers/deno_listen.ts"]),
+  ];
+  const skipped: string[] = [];
+  const node = await new Deno.Command("node", { args: ["--version"] }).output().catch(() => null);
+  if (node?.success) list.push(peer("node-net", ["node", "bench/peers/node_net.mjs"]));
+  else skipped.push("node-net: `node` not found");
+  const go = await buildGo();
+  // GOMAXPROCS=1: one thread running Go code, like the single-threaded loops it is compared with.
+  if ("path" in go) list.push(peer("go-net", [go.path], { GOMAXPROCS: "1" }));
+  else skipped.push(`go-net: ${go.reason}`);
+  return { servers: list, skipped };
 }
 
-/** Splits --only into server and scenario filters; an empty filter keeps everything. */
-function applyOnly(only: string[], servers: ServerSpec[]): { servers: ServerSpec[]; scenarios: Scenario[] } {
-  const scenarioNames = SCENARIOS.map((s) => s.name);
-  const unknown = only.filter((n) => !SERVER_NAMES.includes(n) && !scenarioNames.includes(n));
-  if (unknown.length) {
-    throw new Error(
-      `--only: unknown ${unknown.join(", ")}; know ${[...SERVER_NAMES, ...scenarioNames].join(", ")}`,
+function tables(sums: load.Summary[]): string[] {
+  const c = (s: load.Summary): load.Sample | undefined =>
+    sums.find((x) => x.scenario === s.scenario && x.server === "c")?.median ?? undefined;
+  const rows = (
+    keep: (m: load.Sample) => unknown,
+    cells: (s: load.Summary, m: load.Sample) => string[],
+  ): string[][] =>
+    sums.filter((s) => s.median && keep(s.median)).map((s) => [s.scenario, s.server, ...cells(s, s.median!)]);
+  const sat = (s: load.Summary): string =>
+    s.saturated ? ` SAT${s.saturated < s.runs ? ` ${s.saturated}/${s.runs}` : ""}` : "";
+  const out = [report.table(
+    [
+      "scenario",
+      "server",
+      "msgs/s",
+      "MB/s",
+      "p50 µs",
+      "p99 µs",
+      "CPU µs/msg",
+      "user",
+      "sys",
+      "× C msgs/s",
+      "× C CPU",
+      "loadgen",
+      "other",
+    ],
+    rows((m) => m.msgsPerSec !== null, (s, m) => [
+      rate(m.msgsPerSec),
+      num(m.mbPerSec),
+      num(m.p50Us),
+      num(m.p99Us),
+      num(m.cpuUsPerMsg),
+      num(m.userUsPerMsg),
+      num(m.sysUsPerMsg),
+      times(ratio(m.msgsPerSec, c(s)?.msgsPerSec)),
+      times(ratio(m.cpuUsPerMsg, c(s)?.cpuUsPerMsg)),
+      percent(m.loadgenCpu) + sat(s),
+      percent(m.otherCpu) + ((m.otherCpu ?? 0) > load.NOISY ? " NOISY" : ""),
+    ]),
+  )];
+  const idle = rows((m) => m.kibPerConn !== null, (_, m) => [num(m.kibPerConn), percent(m.idleCpu)]);
+  if (idle.length) out.push(report.table(["scenario", "server", "KiB/conn", "idle CPU"], idle));
+  const sys = rows((m) => m.syscalls, (_, m) => {
+    const { all, "context-switches": ctx, ...kinds } = m.syscalls!;
+    const top = Object.entries(kinds).filter(([, v]) => v >= 0.005).sort((a, b) => b[1] - a[1]);
+    return [num(all), num(ctx), top.map(([k, v]) => `${k} ${num(v)}`).join(", ")];
+  });
+  if (sys.length) {
+    out.push(
+      report.table(["scenario", "server", "syscalls/msg", "ctx switches/msg", "by kind, per message"], sys),
     );
   }
-  const wantServers = only.filter((n) => SERVER_NAMES.includes(n));
-  const wantScenarios = only.filter((n) => scenarioNames.includes(n));
-  return {
-    servers: wantServers.length ? servers.filter((s) => wantServers.includes(s.name)) : servers,
-    scenarios: wantScenarios.length ? SCENARIOS.filter((s) => wantScenarios.includes(s.name)) : SCENARIOS,
-  };
-}
-
-async function preflight(): Promise<string | null> {
-  if (navigator.hardwareConcurrency < 2) return "needs 2 CPUs (server on CPU 0, load generator on CPU 1)";
-  if (!(await runToEnd(["taskset", "-c", "0", "true"], {}, 10_000)).ok) {
-    return "`taskset` (util-linux) not usable";
+  const keys = ["drains", "busyWaits", "parks", "yields", "ticks", "syscalls"];
+  const loop = rows(
+    (m) => m.loop,
+    (_, m) => [num(ratio(m.loop!.events, m.loop!.waits)), ...keys.map((k) => num(m.loop![k]))],
+  );
+  if (loop.length) {
+    out.push(report.table(["scenario", "server", "events/wait", ...keys.map((k) => `${k}/msg`)], loop));
   }
-  return null;
+  return out;
 }
 
-async function writeOutputs(json: unknown, svg: string): Promise<void> {
-  await Deno.mkdir(RESULTS, { recursive: true });
-  await Deno.writeTextFile(`${RESULTS}/echo.json`, JSON.stringify(json, null, 2) + "\n");
-  await Deno.writeTextFile(`${RESULTS}/echo.svg`, svg);
-}
-
-function report(
-  opts: Options,
-  machine: Machine,
-  servers: ServerSpec[],
-  scenarios: Scenario[],
-  skipped: Skipped[],
-  records: RunRecord[],
-): { text: string; json: unknown; svg: string } {
-  const summaries = scenarios.flatMap((sc) => servers.map((s) => summarize(sc.name, s.name, records)));
-  const checks = checkTargets(summaries, servers.filter((s) => s.ours).map((s) => s.name));
-  const noisy = records.filter((r) => (r.sample?.otherCpu ?? 0) > NOISY).length;
-  const quiet = noisy ? `; ${noisy} of ${records.length} runs disturbed by other load` : "";
-  const config = `${opts.runs} run(s) × ${opts.duration} s (+${opts.warmup} s warm-up), medians${quiet}`;
-  const header = `${machineLine(machine)}\nserver pinned to CPU 0, load generator to CPU 1; ${config}`;
-  const names = servers.map((s) => s.name);
-  const json = {
-    date: new Date().toISOString(),
-    machine,
-    config: { ...opts, serverCpu: 0, loadgenCpu: 1 },
-    scenarios,
-    servers: names,
-    skipped,
-    summaries,
-    targets: checks,
-    runs: records,
-  };
-  const svg = echoChart(scenarios, summaries, names, [machineLine(machine), config]);
-  return { text: renderReport(header, scenarios, summaries, checks, skipped), json, svg };
-}
-
-interface Setup {
-  cfg: RunConfig;
-  machine: Machine;
-  servers: ServerSpec[];
-  scenarios: Scenario[];
-  skipped: Skipped[];
-}
-
-/** Builds and discovers everything; a string says why the benchmark cannot run here. */
-async function setup(opts: Options): Promise<Setup | string> {
-  const cc = await findCc();
-  if (!cc) return "no C compiler (cc, gcc or clang) found to build bench/loadgen.c";
-  const problem = await preflight();
-  if (problem) return problem;
-  const builds = await buildAll(cc, ROOT, opts.cSrc);
-  const machine = await describeMachine();
-  const found = await serverSpecs(ROOT, builds, machine.node);
-  const { servers, scenarios } = applyOnly(opts.only, found.servers);
-  const cfg: RunConfig = {
-    root: ROOT,
-    loadgen: builds.loadgen,
-    warmup: opts.warmup,
-    duration: opts.duration,
-  };
-  return { cfg, machine, servers, scenarios, skipped: found.skipped };
+function chart(sums: load.Summary[], names: string[], scenarios: load.Scenario[], sub: string[]): string {
+  const get = (server: string, sc: string, metric: load.Metric): number | null =>
+    sums.find((s) => s.server === server && s.scenario === sc)?.median?.[metric] ?? null;
+  const groups = scenarios.filter((s) => !s.idle).map((s) => s.name);
+  const idle = scenarios.filter((s) => s.idle).map((s) => s.name);
+  const vsC = (metric: load.Metric): (number | null)[][] =>
+    names.map((n) => groups.map((sc) => ratio(get(n, sc, metric), get("c", sc, metric))));
+  const c1 = { reference: { value: 1, label: "c = 1" }, cap: 3 };
+  const panels: Panel[] = [
+    { title: "Throughput relative to C (higher is better)", groups, values: vsC("msgsPerSec"), ...c1 },
+    {
+      title: "Server CPU per message relative to C (lower is better)",
+      groups,
+      values: vsC("cpuUsPerMsg"),
+      ...c1,
+    },
+    {
+      title: "KiB of RSS per idle connection (lower is better)",
+      groups: idle,
+      values: names.map((n) => idle.map((sc) => get(n, sc, "kibPerConn"))),
+    },
+  ];
+  return barChart(
+    "Echo servers: @libc/epoll vs C, Deno, Node, Go",
+    sub,
+    names,
+    panels.filter((p) => p.groups.length),
+  );
 }
 
 async function main(): Promise<number> {
-  const opts = parseOptions(Deno.args);
-  setColorEnabled(Deno.stdout.isTerminal());
-  const s = await setup(opts);
-  if (typeof s === "string") {
-    console.log(`echo benchmark skipped: ${s}`);
-    return 0;
+  const f = parseArgs(Deno.args, {
+    boolean: ["quick", "syscalls"],
+    string: ["runs", "duration", "warmup", "retries", "only"],
+  });
+  const problem = await load.preflight();
+  if (problem) return console.log(`echo benchmark skipped: ${problem}`), 0;
+  const cfg: load.RunConfig = {
+    loadgen: await compileC("bench/loadgen.c", "loadgen"),
+    warmup: Number(f.warmup ?? 0.5),
+    duration: Number(f.duration ?? (f.quick ? 1.5 : 2)),
+    syscalls: f.syscalls && await load.perfUsable(),
+    retries: Number(f.retries ?? 1),
+  };
+  if (f.syscalls && !cfg.syscalls) {
+    console.error("note: perf cannot count syscalls here (installed? tracefs mounted?)");
   }
-  for (const k of s.skipped) console.error(`note: skipping ${k.name}: ${k.reason}`);
-  const { servers, scenarios } = s;
-  const plan = { servers, scenarios, runs: opts.runs, retries: opts.retries, budgetMs: RETRY_BUDGET_MS };
-  const records = await runAll(s.cfg, plan);
-  const out = report(opts, s.machine, servers, scenarios, s.skipped, records);
-  console.log(out.text);
-  await writeOutputs(out.json, out.svg);
-  console.log(`\nwrote ${RESULTS}/echo.json and ${RESULTS}/echo.svg`);
-  return records.some((r) => r.failure) ? 1 : 0;
-}
-
-/** Ctrl-C / SIGTERM: stop every child by PID before leaving. */
-function onSignal(): void {
-  console.error("\ninterrupted: stopping child processes");
-  stopAll(1000).finally(() => Deno.exit(130));
+  const runs = Number(f.runs ?? (f.quick ? 1 : 3));
+  const only = (f.only ?? "").split(",").filter(Boolean);
+  const pick = <T extends { name: string }>(all: T[]): T[] =>
+    all.some((x) => only.includes(x.name)) ? all.filter((x) => only.includes(x.name)) : all;
+  const found = await servers();
+  const [list, scenarios] = [pick(found.servers), pick(SCENARIOS)];
+  for (const s of found.skipped) console.error(`note: skipping ${s}`);
+  const records = await load.runAll(cfg, list, scenarios, runs);
+  const sums = load.summarize(records, list, scenarios);
+  const checks = load.checkGoals(sums, list.filter((s) => s.ours).map((s) => s.name), GOALS);
+  const machine = await report.machineLine();
+  const how = `server on CPU 0, load generator on CPU 1; ${runs} run(s) × ${cfg.duration} s ` +
+    `(+${cfg.warmup} s warm-up), medians. SAT: load generator ≥ 90% of its core; NOISY: other load > 10%.`;
+  console.log(
+    [machine, how, "", ...tables(sums).flatMap((t) => [t, ""]), `Targets:\n${report.checkLines(checks)}`]
+      .join("\n"),
+  );
+  const json = {
+    machine,
+    config: { ...cfg, runs },
+    scenarios,
+    servers: list,
+    skipped: found.skipped,
+    summaries: sums,
+    targets: checks,
+    runs: records,
+  };
+  console.log(
+    await report.writeResults("echo", json, chart(sums, list.map((s) => s.name), scenarios, [machine, how])),
+  );
+  return records.some((r) => !r.sample) ? 1 : 0;
 }
 
 if (import.meta.main) {
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
+  stopChildrenOnSignal();
   let code = 1;
   try {
     code = await main();
   } catch (e) {
-    console.error(`echo benchmark failed: ${e instanceof Error ? e.message : e}`);
+    console.error(`echo benchmark failed: ${e instanceof Error ? e.stack : e}`);
   } finally {
     await stopAll();
   }

@@ -1,14 +1,13 @@
 /*
- * The C side of bench/ffi_bench.ts: the same two loops, without FFI, so the
+ * The C side of bench/micro_bench.ts: the same two loops, without FFI, so the
  * ratio Deno/C shows what the FFI boundary and the JS decoding cost.
  *
  *   1. write 64 bytes + read 64 bytes on a nonblocking AF_UNIX socketpair;
  *   2. epoll_wait(epfd, events, 64, 0) with 64 ready level-triggered
  *      eventfds (value 1), reading every event's events and data.
  *
- * Prints one JSON object: for each operation, ns per iteration (mean over
- * all timed rounds, the fastest round, the median round) and the iteration
- * count. Build: cc -O2 -o bench/.build/ffi_c bench/ffi_c.c (ffi_c.ts does it).
+ * Prints one JSON object: for each operation, ns per iteration (the mean of
+ * the timed rounds). bench/micro.ts builds and runs it.
  */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -56,12 +55,7 @@ static void epoll_wait_decode(void) {
   sink += acc;
 }
 
-static int cmp_double(const void *x, const void *y) {
-  double a = *(const double *)x, b = *(const double *)y;
-  return (a > b) - (a < b);
-}
-
-/* Runs `op` in rounds of a calibrated size; prints its JSON member. */
+/* Times `op` over ROUNDS rounds of a calibrated size; prints its JSON member (ns per call). */
 static void measure(const char *key, void (*op)(void), int last) {
   long iters = 16;
   for (;;) { /* calibrate (this also warms up): grow until a round takes ROUND_NS */
@@ -70,16 +64,9 @@ static void measure(const char *key, void (*op)(void), int last) {
     if (now_ns() - t0 >= ROUND_NS) break;
     iters *= 2;
   }
-  double per_iter[ROUNDS], total = 0;
-  for (int r = 0; r < ROUNDS; r++) {
-    double t0 = now_ns();
-    for (long i = 0; i < iters; i++) op();
-    per_iter[r] = (now_ns() - t0) / iters;
-    total += per_iter[r];
-  }
-  qsort(per_iter, ROUNDS, sizeof per_iter[0], cmp_double);
-  printf("  \"%s\": {\"avg\": %.2f, \"min\": %.2f, \"p50\": %.2f, \"iterations\": %ld}%s\n", key,
-         total / ROUNDS, per_iter[0], per_iter[ROUNDS / 2], iters * ROUNDS, last ? "" : ",");
+  double t0 = now_ns();
+  for (long i = 0; i < iters * ROUNDS; i++) op();
+  printf("  \"%s\": %.2f%s\n", key, (now_ns() - t0) / (iters * ROUNDS), last ? "" : ",");
 }
 
 static void setup(void) {

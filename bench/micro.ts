@@ -1,31 +1,102 @@
 /**
- * `deno task bench`: the micro benchmarks, each a `deno bench` group run in
- * a child process (`deno bench --json`), and compared with its C twin where
- * there is one. Under a minute in all.
+ * `deno task bench`: the micro benchmarks of bench/micro_bench.ts
+ * (`deno bench --json` in a child, since `deno bench` reports to no one but
+ * its reporter) and their C twin bench/ffi_c.c. The machine's speed drifts
+ * over seconds, so Deno and C take turns, three rounds each, and each side's
+ * median round is compared. Under a minute.
  *
  * @module
  */
 
-import { main as ffiVsC, runDenoBench, statsOf } from "./ffi_ratio.ts";
+import { compileC, ROOT } from "./lib/build.ts";
+import { check, checkLines, machineLine, median, ratio, table, times, writeResults } from "./lib/report.ts";
+import { runToEnd, stopAll } from "./lib/proc.ts";
 
-const REACTOR_BENCHES = [
+/** The operations measured on both sides: the C program's key and the bench label. */
+export const OPS = [
+  { key: "write_read_64", label: "write + read 64 B, AF_UNIX socketpair" },
+  { key: "epoll_wait_64", label: "epoll_wait(…, 0), 64 ready eventfds, decode all" },
+] as const;
+
+/** The benches of the layers above the calls. */
+export const REACTOR_BENCHES = [
   "decode 64 events (events + data)",
-  "dispatch 64 events to handlers",
+  "dispatch 64 events to reactor handlers",
   "sync epoll_wait(…, 0), one ready fd",
-  "nonblocking epoll_wait, awaited (thread hop)",
-];
+  "nonblocking epoll_wait, awaited: one thread hop",
+] as const;
 
-function reactorMicro(): void {
-  const report = runDenoBench("reactor_micro_bench.ts");
-  const width = Math.max(...REACTOR_BENCHES.map((n) => n.length));
-  for (const name of REACTOR_BENCHES) {
-    const { avg, p99 } = statsOf(report, name);
-    const fmt = (ns: number): string => ns >= 10_000 ? `${(ns / 1000).toFixed(1)} µs` : `${ns.toFixed(0)} ns`;
-    console.log(`  ${name.padEnd(width)}  avg ${fmt(avg).padStart(9)}  p99 ${fmt(p99).padStart(9)}`);
-  }
+const ROUNDS = 3;
+const TARGET = 1.3; // FFI wrappers ≤ 1.3× C
+
+interface BenchReport {
+  benches: { name: string; results: ({ ok: { avg: number } } | { failed: string })[] }[];
 }
 
-console.log("== FFI call cost vs C (bench/ffi_bench.ts, bench/ffi_c.c)\n");
-ffiVsC();
-console.log("\n== Event decode, reactor dispatch, poll-worker hop (bench/reactor_micro_bench.ts)\n");
-reactorMicro();
+async function denoRound(): Promise<Map<string, number>> {
+  const args = ["bench", "--json", "--allow-ffi", "--allow-env", "--allow-read", "bench/micro_bench.ts"];
+  const r = await runToEnd([Deno.execPath(), ...args], { cwd: ROOT });
+  if (!r.ok) throw new Error(`deno bench failed:\n${r.output}`);
+  const report = JSON.parse(r.stdout) as BenchReport;
+  return new Map(report.benches.map((b) => {
+    const result = b.results[0];
+    if (result === undefined || !("ok" in result)) {
+      throw new Error(`bench "${b.name}" failed: ${JSON.stringify(result)}`);
+    }
+    return [b.name, result.ok.avg];
+  }));
+}
+
+async function cRound(binary: string): Promise<Record<string, number>> {
+  const r = await runToEnd([binary]);
+  if (!r.ok) throw new Error(`${binary} failed:\n${r.output}`);
+  return JSON.parse(r.stdout);
+}
+
+const ns = (v: number | null): string =>
+  v === null ? "—" : v >= 10_000 ? `${(v / 1000).toFixed(1)} µs` : `${v.toFixed(0)} ns`;
+
+if (import.meta.main) {
+  try {
+    const c = await compileC("bench/ffi_c.c", "ffi_c").catch((
+      e,
+    ) => (console.error(`note: ${e.message}`), null));
+    const deno: Map<string, number>[] = [];
+    const cs: Record<string, number>[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      if (c !== null) cs.push(await cRound(c));
+      deno.push(await denoRound());
+    }
+    const med = (name: string): number | null => median(deno.map((d) => d.get(name)));
+    const rows = OPS.map((op) => {
+      const wrappers = med(`${op.label}: wrappers`), cNs = median(cs.map((x) => x[op.key]));
+      const limit = cNs === null ? null : cNs * TARGET;
+      return {
+        op,
+        wrappers,
+        raw: med(`${op.label}: raw`),
+        cNs,
+        check: check(`${op.label}: wrappers ≤ ${TARGET}× C`, wrappers, true, limit),
+      };
+    });
+    const cells = rows.map((
+      r,
+    ) => [r.op.label, ns(r.wrappers), ns(r.raw), ns(r.cNs), times(ratio(r.wrappers, r.cNs))]);
+    const machine = await machineLine();
+    console.log(`${machine}\nns per call, median of ${ROUNDS} alternating rounds of each side\n`);
+    console.log(table(["operation", "Deno (wrappers)", "Deno (raw symbols)", "C", "wrappers / C"], cells, 1));
+    console.log(`\n${table(["bench", "avg"], REACTOR_BENCHES.map((name) => [name, ns(med(name))]), 1)}`);
+    console.log(`\nTargets:\n${checkLines(rows.map((r) => r.check), ns)}`);
+    const json = {
+      machine,
+      rounds: ROUNDS,
+      ops: rows,
+      benches: Object.fromEntries(REACTOR_BENCHES.map((n) => [n, med(n)])),
+      deno: deno.map(Object.fromEntries),
+      c: cs,
+    };
+    console.log(await writeResults("micro", json));
+  } finally {
+    await stopAll();
+  }
+}

@@ -1,61 +1,59 @@
-/** Builds the native pieces of the benchmark into bench/.build/: loadgen, the C echo server, go_net. */
-import { runToEnd } from "./child.ts";
-import type { Skipped } from "./types.ts";
+/**
+ * The native pieces of the benchmarks, built into bench/.build/: one way to
+ * find a C compiler (`cc`, `gcc`, `clang`, the first that runs), C sources
+ * rebuilt only when newer than their binary, and the Go peer.
+ *
+ * @module
+ */
 
-export interface Builds {
-  loadgen: string;
-  /** bench/.build/echo, or null when its source is missing or did not compile. */
-  echoC: string | null;
-  goNet: string | null;
-  skipped: Skipped[];
-}
+import { runToEnd } from "./proc.ts";
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** The repository root (no trailing slash). */
+export const ROOT: string = decodeURIComponent(new URL("../..", import.meta.url).pathname).replace(/\/$/, "");
+/** Where binaries go. */
+export const BUILD: string = `${ROOT}/bench/.build`;
+
+let cc: Promise<string | null> | null = null;
 
 /** The first C compiler that runs, or null. */
-export async function findCc(): Promise<string | null> {
-  for (const cc of ["cc", "gcc", "clang"]) {
-    if ((await runToEnd([cc, "--version"], {}, 10_000)).ok) return cc;
+export function findCc(): Promise<string | null> {
+  return cc ??= (async () => {
+    for (const name of ["cc", "gcc", "clang"]) {
+      if ((await runToEnd([name, "--version"], {}, 10_000)).ok) return name;
+    }
+    return null;
+  })();
+}
+
+function mtime(path: string): number {
+  try {
+    return Deno.statSync(path).mtime?.getTime() ?? 0;
+  } catch {
+    return 0;
   }
-  return null;
 }
 
-async function compileC(cc: string, root: string, src: string, out: string): Promise<string | null> {
-  const r = await runToEnd([cc, "-O2", "-Wall", "-Wextra", "-o", out, src], { cwd: root });
-  return r.ok ? null : `${cc} failed on ${src}:\n${r.output}`;
+/** Builds `src` (relative to the root) into bench/.build/`name` with -O2 unless it is up to date; returns the binary. */
+export async function compileC(src: string, name: string): Promise<string> {
+  const out = `${BUILD}/${name}`;
+  if (mtime(out) > mtime(`${ROOT}/${src}`)) return out;
+  const compiler = await findCc();
+  if (compiler === null) throw new Error(`no C compiler (cc, gcc or clang) to build ${src}`);
+  await Deno.mkdir(BUILD, { recursive: true });
+  const r = await runToEnd([compiler, "-O2", "-Wall", "-Wextra", "-o", out, src], { cwd: ROOT });
+  if (!r.ok) throw new Error(`${compiler} failed on ${src}:\n${r.output}`);
+  return out;
 }
 
-async function buildGo(root: string, out: string): Promise<string | null> {
+/** Builds the Go echo peer; a string says why it cannot be built here. */
+export async function buildGo(): Promise<{ path: string } | { reason: string }> {
   if (!(await runToEnd(["go", "version"], {}, 10_000)).ok) {
-    return "`go` not found (apt-get install golang-go), go-net skipped";
+    return { reason: "`go` not found (apt-get install golang-go)" };
   }
-  // GOTOOLCHAIN=local: never try to download a toolchain (no network here, and no surprises).
+  const path = `${BUILD}/go_net`;
+  // GOTOOLCHAIN=local: never download a toolchain.
   const env: Record<string, string> = { GOTOOLCHAIN: "local", CGO_ENABLED: "0" };
-  if (!Deno.env.get("HOME")) env.GOCACHE = `${root}/bench/.build/gocache`;
-  const r = await runToEnd(["go", "build", "-o", out, "bench/peers/go_net/main.go"], { cwd: root, env });
-  return r.ok ? null : `go build failed:\n${r.output}`;
-}
-
-/** Builds everything; throws only if the load generator itself cannot be built. */
-export async function buildAll(cc: string, root: string, echoSrc: string): Promise<Builds> {
-  const dir = `${root}/bench/.build`;
-  await Deno.mkdir(dir, { recursive: true });
-  const loadgenError = await compileC(cc, root, "bench/loadgen.c", `${dir}/loadgen`);
-  if (loadgenError) throw new Error(loadgenError);
-  const skipped: Skipped[] = [];
-  let echoC: string | null = `${dir}/echo`;
-  const echoError = (await exists(`${root}/${echoSrc}`) || await exists(echoSrc))
-    ? await compileC(cc, root, echoSrc, echoC)
-    : `${echoSrc} not found (ratios vs C will be missing)`;
-  if (echoError) skipped.push({ name: "c", reason: echoError }), echoC = null;
-  const goError = await buildGo(root, `${dir}/go_net`);
-  if (goError) skipped.push({ name: "go-net", reason: goError });
-  return { loadgen: `${dir}/loadgen`, echoC, goNet: goError ? null : `${dir}/go_net`, skipped };
+  if (!Deno.env.get("HOME")) env.GOCACHE = `${BUILD}/gocache`;
+  const r = await runToEnd(["go", "build", "-o", path, "bench/peers/go_net/main.go"], { cwd: ROOT, env });
+  return r.ok ? { path } : { reason: `go build failed:\n${r.output}` };
 }

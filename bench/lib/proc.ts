@@ -1,84 +1,264 @@
 /**
- * Sampling of /proc: CPU time and RSS of a whole process tree, and per-core busy time.
- * Whole trees, because a server may be a wrapper plus workers; threads are already folded into
- * /proc/PID/stat (including threads that have exited).
+ * Child processes and /proc for the benchmarks. Every child goes through
+ * `spawn`, so each one is stopped by its own PID (SIGTERM, then SIGKILL) on
+ * success, error and Ctrl-C alike (and never by name); its output is read line by line, so a
+ * pipe never fills up and blocks it. CPU times and RSS are summed over a
+ * process tree (a server may be a wrapper plus workers).
+ *
+ * @module
  */
 
-/** USER_HZ, the unit of /proc/PID/stat times; fixed at 100 by the Linux ABI on x86_64. */
-export const CLK_TCK = 100;
-
-export interface ProcStat {
-  pid: number;
-  ppid: number;
-  /** utime + stime in clock ticks. */
-  ticks: number;
-  /** Start time in ticks since boot: tells a PID apart from a later reuse of it. */
-  start: number;
+/** How `spawn` starts a child. */
+export interface SpawnOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  /** Keep a pipe to the child's stdin (closing it tells an idle load generator to stop). */
+  stdin?: boolean;
+  /** Called with each line as it arrives. */
+  onStdoutLine?: (line: string) => void;
+  onStderrLine?: (line: string) => void;
 }
 
-/** Parses /proc/PID/stat; null when the process is gone. */
-export function readStat(pid: number): ProcStat | null {
+const KEEP_LINES = 50;
+
+/** One output stream of a child: the last lines, and a way to wait for one. */
+export class Lines {
+  /** The last lines seen, for results and error messages. */
+  readonly tail: string[] = [];
+  /** Resolves at EOF. */
+  readonly done: Promise<void>;
+  #waiters: { match: (line: string) => boolean; resolve: (line: string | null) => void }[] = [];
+  #closed = false;
+
+  /** Starts reading `stream`. */
+  constructor(stream: ReadableStream<Uint8Array>, onLine?: (line: string) => void) {
+    this.done = this.#pump(stream, onLine);
+  }
+
+  /** The first line (seen or to come) that matches, or null at EOF or after `timeoutMs`. */
+  waitFor(match: (line: string) => boolean, timeoutMs: number): Promise<string | null> {
+    const seen = this.tail.find(match);
+    if (seen !== undefined || this.#closed) return Promise.resolve(seen ?? null);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done(null), timeoutMs);
+      const waiter = { match, resolve: (line: string | null) => done(line) };
+      const done = (line: string | null): void => {
+        clearTimeout(timer);
+        this.#waiters = this.#waiters.filter((w) => w !== waiter);
+        resolve(line);
+      };
+      this.#waiters.push(waiter);
+    });
+  }
+
+  async #pump(stream: ReadableStream<Uint8Array>, onLine?: (line: string) => void): Promise<void> {
+    let pending = "";
+    const push = (line: string): void => {
+      onLine?.(line);
+      this.tail.push(line);
+      if (this.tail.length > KEEP_LINES) this.tail.shift();
+      for (const w of [...this.#waiters]) if (w.match(line)) w.resolve(line);
+    };
+    try {
+      for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+        const lines = (pending + chunk).split("\n");
+        pending = lines.pop()!;
+        lines.forEach(push);
+      }
+    } catch { /* killed mid-write: what was read is all there is */ }
+    if (pending) push(pending);
+    this.#closed = true;
+    for (const w of [...this.#waiters]) w.resolve(null);
+  }
+}
+
+const live = new Set<Child>();
+
+/** A started process; see `spawn`. */
+export class Child {
+  readonly name: string;
+  readonly process: Deno.ChildProcess;
+  readonly stdout: Lines;
+  readonly stderr: Lines;
+  /** Resolves when it exits. */
+  readonly status: Promise<Deno.CommandStatus>;
+  exited = false;
+
+  /** Starts `argv` (use `spawn`, which also tracks it). */
+  constructor(name: string, argv: string[], opts: SpawnOptions) {
+    this.name = name;
+    this.process = new Deno.Command(argv[0], {
+      args: argv.slice(1),
+      cwd: opts.cwd,
+      env: opts.env,
+      stdin: opts.stdin ? "piped" : "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.stdout = new Lines(this.process.stdout, opts.onStdoutLine);
+    this.stderr = new Lines(this.process.stderr, opts.onStderrLine);
+    this.status = this.process.status.then((s) => {
+      this.exited = true;
+      live.delete(this);
+      return s;
+    });
+  }
+
+  /** Its PID. */
+  get pid(): number {
+    return this.process.pid;
+  }
+
+  /** Closes its stdin (an idle load generator then stops). */
+  async closeStdin(): Promise<void> {
+    try {
+      await this.process.stdin.close();
+    } catch { /* closed already, or it is gone */ }
+  }
+
+  /** Its last lines of output, for an error message. */
+  describe(): string {
+    const lines = [...this.stdout.tail, ...this.stderr.tail].slice(-8);
+    return lines.length ? `\n    ${lines.join("\n    ")}` : "";
+  }
+}
+
+/** Starts a child and tracks it, so that `stopAll` (and Ctrl-C) stops it by PID. */
+export function spawn(name: string, argv: string[], opts: SpawnOptions = {}): Child {
+  const child = new Child(name, argv, opts);
+  live.add(child);
+  return child;
+}
+
+/** True if `child` exits within `ms`. */
+export async function exitsWithin(child: Child, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), ms));
+  const exited = await Promise.race([child.status.then(() => true), late]);
+  clearTimeout(timer);
+  return exited;
+}
+
+function kill(pid: number, signal: Deno.Signal): void {
+  try {
+    Deno.kill(pid, signal);
+  } catch { /* exited meanwhile */ }
+}
+
+/** Stops `child`: SIGTERM, then SIGKILL after `graceMs`. (Every server here is one process.) */
+export async function stop(child: Child, graceMs = 2000): Promise<void> {
+  if (child.exited) return;
+  kill(child.pid, "SIGTERM");
+  if (!(await exitsWithin(child, graceMs))) {
+    kill(child.pid, "SIGKILL");
+    await exitsWithin(child, graceMs);
+  }
+}
+
+/** Stops every child still running. */
+export async function stopAll(graceMs = 2000): Promise<void> {
+  await Promise.all([...live].map((c) => stop(c, graceMs)));
+}
+
+/** Ctrl-C and SIGTERM stop every child by PID, then exit 130. */
+export function stopChildrenOnSignal(): void {
+  const onSignal = (): void => {
+    console.error("\ninterrupted: stopping child processes");
+    stopAll(1000).finally(() => Deno.exit(130));
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+}
+
+/** Runs a short command to its end (stopped after `timeoutMs`): whether it succeeded, its stdout, the last lines of both. */
+export async function runToEnd(
+  argv: string[],
+  opts: SpawnOptions = {},
+  timeoutMs = 300_000,
+): Promise<{ ok: boolean; stdout: string; output: string }> {
+  let child: Child;
+  const stdout: string[] = [];
+  try {
+    child = spawn(argv[0], argv, { ...opts, onStdoutLine: (l) => stdout.push(l) });
+  } catch (e) {
+    return { ok: false, stdout: "", output: e instanceof Error ? e.message : String(e) };
+  }
+  if (!(await exitsWithin(child, timeoutMs))) await stop(child);
+  const status = await child.status;
+  await Promise.all([child.stdout.done, child.stderr.done]);
+  return {
+    ok: status.success,
+    stdout: stdout.join("\n"),
+    output: [...child.stdout.tail, ...child.stderr.tail].join("\n"),
+  };
+}
+
+// ---------------------------------------------------------------- /proc
+
+/** USER_HZ, the unit of /proc/PID/stat times (100 on Linux). */
+const CLK_TCK = 100;
+
+interface ProcStat {
+  pid: number;
+  ppid: number;
+  user: number;
+  sys: number;
+}
+
+function readStat(pid: number): ProcStat | null {
   let text: string;
   try {
     text = Deno.readTextFileSync(`/proc/${pid}/stat`);
   } catch {
     return null;
   }
-  // The command name (field 2) may contain spaces and parentheses: split after the last ')'.
+  // The name (field 2) may hold spaces and parentheses: split after the last ')'. f[n - 3] is field n.
   const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  // f[0] is field 3 (state), so field n is f[n - 3].
-  return { pid, ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]), start: Number(f[19]) };
+  return { pid, ppid: Number(f[1]), user: Number(f[11]), sys: Number(f[12]) };
 }
 
-function allProcs(): ProcStat[] {
-  const out: ProcStat[] = [];
+/** `root` and its live descendants. */
+function treeStats(root: number): ProcStat[] {
+  const all: ProcStat[] = [];
   for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    const stat = readStat(Number(entry.name));
-    if (stat) out.push(stat);
+    const stat = /^\d+$/.test(entry.name) ? readStat(Number(entry.name)) : null;
+    if (stat) all.push(stat);
   }
+  const out = all.filter((p) => p.pid === root);
+  for (let i = 0; i < out.length && i < 10_000; i++) out.push(...all.filter((p) => p.ppid === out[i].pid));
   return out;
 }
 
-/** `root` and all its live descendants. */
-export function treeStats(root: number): ProcStat[] {
-  const procs = allProcs();
-  const children = new Map<number, ProcStat[]>();
-  for (const p of procs) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
-  const rootStat = procs.find((p) => p.pid === root);
-  if (!rootStat) return [];
-  const out = [rootStat];
-  for (let i = 0; i < out.length && i < 10_000; i++) out.push(...(children.get(out[i].pid) ?? []));
-  return out;
+/** User and system CPU time of a process tree, in seconds (tick-sampled). */
+export interface CpuTimes {
+  user: number;
+  sys: number;
 }
 
-/** utime+stime of the tree in seconds. */
-export function treeCpuSeconds(root: number): number {
-  return treeStats(root).reduce((sum, p) => sum + p.ticks, 0) / CLK_TCK;
+/** utime and stime of `root` and its descendants (threads included), in seconds. */
+export function treeCpu(root: number): CpuTimes {
+  const tree = treeStats(root);
+  const sum = (key: "user" | "sys"): number => tree.reduce((s, p) => s + p[key], 0) / CLK_TCK;
+  return { user: sum("user"), sys: sum("sys") };
 }
 
-function rssKiB(pid: number): number {
-  try {
-    const m = Deno.readTextFileSync(`/proc/${pid}/status`).match(/^VmRSS:\s+(\d+) kB/m);
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** Sum of VmRSS over the tree, in KiB. */
+/** VmRSS of `root` and its descendants, in KiB. */
 export function treeRssKiB(root: number): number {
-  return treeStats(root).reduce((sum, p) => sum + rssKiB(p.pid), 0);
+  return treeStats(root).reduce((sum, p) => {
+    try {
+      return sum +
+        Number(/^VmRSS:\s+(\d+) kB/m.exec(Deno.readTextFileSync(`/proc/${p.pid}/status`))?.[1] ?? 0);
+    } catch {
+      return sum;
+    }
+  }, 0);
 }
 
-/**
- * Non-idle seconds so far of the given CPUs (user+nice+system+irq+softirq+steal in /proc/stat).
- * Tick-sampled by the kernel, so only good to a few percent over a second or two.
- */
+/** Non-idle seconds so far of the given CPUs, from /proc/stat (tick-sampled: a few % over a second). */
 export function busySeconds(cpus: number[]): number {
   let ticks = 0;
   for (const line of Deno.readTextFileSync("/proc/stat").split("\n")) {
-    const m = line.match(/^cpu(\d+) (.*)$/);
+    const m = /^cpu(\d+) (.*)$/.exec(line);
     if (!m || !cpus.includes(Number(m[1]))) continue;
     const [user, nice, system, , , irq, softirq, steal] = m[2].trim().split(/\s+/).map(Number);
     ticks += user + nice + system + irq + softirq + steal;

@@ -1,0 +1,491 @@
+/**
+ * The runner shared by `bench:echo` and `bench:reactor`: a server pinned to
+ * CPU 0 against the C load generator (`bench/loadgen.c`, which checks every
+ * echoed byte) pinned to CPU 1. One run samples /proc exactly over the load
+ * generator's measured window (user and system time apart), optionally
+ * counts the server's syscalls by kind with `perf stat` over the same
+ * window, and reads the poller's own counters that our servers print when
+ * they stop. Runs are interleaved (A B C A B C …) so drift hits every server
+ * alike, and a run disturbed by other load is redone.
+ *
+ * @module
+ */
+
+import { ROOT } from "./build.ts";
+import { type Check, check, median } from "./report.ts";
+import * as proc from "./proc.ts";
+
+/** A server under test; `argv` runs from the repository root and prints `listening on HOST:PORT`. */
+export interface Server {
+  name: string;
+  argv: string[];
+  env?: Record<string, string>;
+  /** One of ours: the targets apply to it. */
+  ours?: boolean;
+}
+
+/** A load shape. Idle scenarios measure memory and CPU per open, quiet connection. */
+export interface Scenario {
+  name: string;
+  conns: number;
+  size: number;
+  depth: number;
+  idle?: boolean;
+}
+
+/** How every run is made. */
+export interface RunConfig {
+  loadgen: string;
+  warmup: number;
+  duration: number;
+  /** Count the server's syscalls by kind with perf (costs the server a little per syscall). */
+  syscalls: boolean;
+  /** Extra attempts for a run disturbed by other load. */
+  retries: number;
+}
+
+/**
+ * What one run measured (null where it does not apply), per echoed message
+ * where it says "PerMsg": throughput and latency from the load generator;
+ * utime + stime of the server's process tree over the window, together and
+ * apart; `loadgenCpu`, the load generator's CPU ÷ wall (at ≥ 0.9 it, not
+ * the server, may be the limit); `otherCpu`, the share of CPUs 0-1 used by
+ * anything else (a disturbed run); `kibPerConn` and `idleCpu`, RSS growth
+ * per idle connection and the server's CPU ÷ wall while they sit idle.
+ */
+export const METRICS = [
+  "msgsPerSec",
+  "mbPerSec",
+  "p50Us",
+  "p99Us",
+  "cpuUsPerMsg",
+  "userUsPerMsg",
+  "sysUsPerMsg",
+  "loadgenCpu",
+  "otherCpu",
+  "kibPerConn",
+  "idleCpu",
+] as const;
+
+/** One of {@linkcode METRICS}. */
+export type Metric = (typeof METRICS)[number];
+
+/** A run's metrics, plus syscalls by kind (perf) and the poller's counters, both per message. */
+export type Sample = Record<Metric, number | null> & {
+  syscalls: Record<string, number> | null;
+  loop: Record<string, number> | null;
+  errors: number;
+};
+
+/** One run of one server in one scenario. */
+export interface RunRecord {
+  scenario: string;
+  server: string;
+  run: number;
+  attempts: number;
+  sample: Sample | null;
+  failure?: string;
+}
+
+/** Medians over the runs of one server in one scenario. */
+export interface Summary {
+  scenario: string;
+  server: string;
+  runs: number;
+  /** Runs in which the load generator used ≥ 90% of its core. */
+  saturated: number;
+  median: Sample | null;
+}
+
+/** Above this share of CPUs 0-1 going elsewhere, a run counts as disturbed. */
+export const NOISY = 0.1;
+/** A load generator at this share of its core may be the limit. */
+export const SATURATED = 0.9;
+
+const SERVER_CPU = 0;
+const LOADGEN_CPU = 1;
+const START_MS = 30_000; // a first `deno run` may compile
+// Raise the fd limit for the server (idle-10k), then exec: the PID we hold is the server's own.
+const RAISE_NOFILE = 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"';
+
+interface Running {
+  child: proc.Child;
+  host: string;
+  port: number;
+}
+
+async function startServer(s: Server): Promise<Running> {
+  const argv = ["sh", "-c", RAISE_NOFILE, "sh", "taskset", "-c", String(SERVER_CPU), ...s.argv];
+  const child = proc.spawn(s.name, argv, { cwd: ROOT, env: s.env });
+  const m = /listening on \[?([^\]\s]+?)\]?:(\d+)/.exec(
+    await child.stdout.waitFor((l) => l.includes("listening on "), START_MS) ?? "",
+  );
+  if (!m) {
+    await proc.stop(child);
+    throw new Error(`${s.name} did not print "listening on HOST:PORT"${child.describe()}`);
+  }
+  const host = m[1] === "0.0.0.0" ? "127.0.0.1" : m[1] === "::" ? "::1" : m[1];
+  return { child, host, port: Number(m[2]) };
+}
+
+function loadgen(
+  cfg: RunConfig,
+  srv: Running,
+  sc: Scenario,
+  extra: string[],
+  onStderrLine?: (l: string) => void,
+): proc.Child {
+  const shape = ["--conns", sc.conns, "--size", sc.size, "--depth", sc.depth].map(String);
+  const argv = [
+    "taskset",
+    "-c",
+    String(LOADGEN_CPU),
+    cfg.loadgen,
+    "--host",
+    srv.host,
+    "--port",
+    String(srv.port),
+  ];
+  return proc.spawn("loadgen", [...argv, ...shape, ...extra], {
+    cwd: ROOT,
+    stdin: extra.includes("--idle"),
+    onStderrLine,
+  });
+}
+
+/** Waits for the load generator's final JSON line. */
+async function result<T>(
+  lg: proc.Child,
+  timeoutMs: number,
+): Promise<T & { connected: number; errors: number }> {
+  if (!(await proc.exitsWithin(lg, timeoutMs))) throw new Error(`load generator timed out${lg.describe()}`);
+  await lg.stdout.done;
+  const json = lg.stdout.tail.findLast((l) => l.startsWith("{"));
+  if (!json) throw new Error(`load generator printed no result${lg.describe()}`);
+  const r = JSON.parse(json) as T & { connected: number; errors: number };
+  if (r.connected === 0) throw new Error(`load generator could not connect${lg.describe()}`);
+  return r;
+}
+
+// ---------------------------------------------------------------- perf: syscalls by kind
+
+const SYSCALLS =
+  "read write recvfrom sendto readv writev epoll_wait epoll_pwait epoll_pwait2 epoll_ctl futex " +
+  "timerfd_settime sched_yield nanosleep clock_nanosleep mprotect madvise";
+const PERF_EVENTS = [
+  "raw_syscalls:sys_enter",
+  ...SYSCALLS.split(" ").map((s) => `syscalls:sys_enter_${s}`),
+  "context-switches",
+];
+const PERF_INTERVAL_MS = 100;
+
+/** Whether `perf stat` can count syscall tracepoints here (it needs tracefs mounted). */
+export async function perfUsable(): Promise<boolean> {
+  return (await proc.runToEnd(["perf", "stat", "-e", "raw_syscalls:sys_enter", "true"], {}, 10_000)).ok;
+}
+
+/** perf counting the server's syscalls in 100 ms intervals, each line stamped on arrival. */
+async function attachPerf(pid: number): Promise<{ child: proc.Child; lines: { at: number; csv: string }[] }> {
+  const lines: { at: number; csv: string }[] = [];
+  const argv = [
+    "perf",
+    "stat",
+    "-x",
+    ",",
+    "-I",
+    String(PERF_INTERVAL_MS),
+    "-e",
+    PERF_EVENTS.join(","),
+    "-p",
+    String(pid),
+  ];
+  const child = proc.spawn("perf", argv, {
+    onStderrLine: (csv) => lines.push({ at: performance.now(), csv }),
+  });
+  // Attaching hundreds of counters takes a while: wait for the first interval.
+  if ((await child.stderr.waitFor((l) => /^\s*[\d.]+,/.test(l), 10_000)) === null) {
+    await proc.stop(child);
+    throw new Error(`perf did not start${child.describe()}`);
+  }
+  return { child, lines };
+}
+
+/** Per message, from the intervals wholly inside [from, to] (arrival times). */
+function perMessage(
+  lines: { at: number; csv: string }[],
+  from: number,
+  to: number,
+  msgsPerSec: number,
+): Record<string, number> {
+  const counts: Record<string, number> = {};
+  const intervals = new Set<string>();
+  for (const { at, csv } of lines) {
+    const [time, count, , event] = csv.split(",");
+    if (at - PERF_INTERVAL_MS < from || at > to || !Number.isFinite(Number(count))) continue;
+    intervals.add(time);
+    const name = event === "raw_syscalls:sys_enter" ? "all" : event.replace("syscalls:sys_enter_", "");
+    counts[name] = (counts[name] ?? 0) + Number(count);
+  }
+  const msgs = msgsPerSec * intervals.size * PERF_INTERVAL_MS / 1000;
+  return Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0).map(([k, n]) => [k, n / msgs]));
+}
+
+// ---------------------------------------------------------------- one run
+
+interface Mark {
+  at: number;
+  cpu: proc.CpuTimes;
+  busy: number;
+}
+
+interface LoadgenReport {
+  messages: number;
+  msgs_per_sec: number;
+  mb_per_sec: number;
+  p50_us: number;
+  p99_us: number;
+  cpu_user_s: number;
+  cpu_sys_s: number;
+  wall_s: number;
+}
+
+function empty(): Sample {
+  return {
+    ...Object.fromEntries(METRICS.map((k) => [k, null])) as Record<Metric, null>,
+    syscalls: null,
+    loop: null,
+    errors: 0,
+  };
+}
+
+async function driveLoad(cfg: RunConfig, srv: Running, sc: Scenario): Promise<Sample> {
+  const marks: Mark[] = [];
+  const mark = (l: string): void => {
+    if (l !== "start" && l !== "stop") return;
+    marks.push({
+      at: performance.now(),
+      cpu: proc.treeCpu(srv.child.pid),
+      busy: proc.busySeconds([SERVER_CPU, LOADGEN_CPU]),
+    });
+  };
+  const perf = cfg.syscalls ? await attachPerf(srv.child.pid) : null;
+  const lg = loadgen(
+    cfg,
+    srv,
+    sc,
+    ["--duration", String(cfg.duration), "--warmup", String(cfg.warmup)],
+    mark,
+  );
+  try {
+    const r = await result<LoadgenReport>(lg, (cfg.warmup + cfg.duration) * 1000 + START_MS);
+    if (srv.child.exited) throw new Error(`${srv.child.name} exited during the run${srv.child.describe()}`);
+    if (marks.length !== 2 || r.messages === 0) throw new Error(`no measured window${lg.describe()}`);
+    const [a, b] = marks;
+    const perMsg = (s: number): number => s * 1e6 / r.messages;
+    const user = perMsg(b.cpu.user - a.cpu.user), sys = perMsg(b.cpu.sys - a.cpu.sys);
+    const server = b.cpu.user + b.cpu.sys - a.cpu.user - a.cpu.sys;
+    const loadgenCpu = r.cpu_user_s + r.cpu_sys_s;
+    return {
+      ...empty(),
+      msgsPerSec: r.msgs_per_sec,
+      mbPerSec: r.mb_per_sec,
+      p50Us: r.p50_us,
+      p99Us: r.p99_us,
+      cpuUsPerMsg: user + sys,
+      userUsPerMsg: user,
+      sysUsPerMsg: sys,
+      loadgenCpu: loadgenCpu / r.wall_s,
+      otherCpu: Math.max(0, (b.busy - a.busy - server - loadgenCpu) / (2 * r.wall_s)),
+      syscalls: perf ? perMessage(perf.lines, a.at, b.at, r.msgs_per_sec) : null,
+    };
+  } finally {
+    await proc.stop(lg);
+    if (perf) await proc.stop(perf.child);
+  }
+}
+
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** RSS once two readings 100 ms apart agree within 0.5% (at most ~3 s). */
+async function settledRss(pid: number): Promise<number> {
+  let last = proc.treeRssKiB(pid);
+  for (let i = 0; i < 30; i++) {
+    await delay(100);
+    const now = proc.treeRssKiB(pid);
+    if (Math.abs(now - last) <= last * 0.005) return now;
+    last = now;
+  }
+  return last;
+}
+
+async function driveIdle(cfg: RunConfig, srv: Running, sc: Scenario): Promise<Sample> {
+  // One short load first, so one-time costs (JIT, lazy init) land in the baseline.
+  const warm = loadgen(cfg, srv, { ...sc, conns: 16 }, ["--duration", "0.2", "--warmup", "0"]);
+  await result(warm, START_MS);
+  const before = await settledRss(srv.child.pid);
+  const lg = loadgen(cfg, srv, sc, ["--idle"]);
+  try {
+    if ((await lg.stdout.waitFor((l) => l.startsWith("ready"), START_MS)) === null) {
+      throw new Error(`the idle load generator never got ready${lg.describe()}`);
+    }
+    const after = await settledRss(srv.child.pid);
+    const cpu0 = proc.treeCpu(srv.child.pid), t0 = performance.now();
+    await delay(1000);
+    const cpu1 = proc.treeCpu(srv.child.pid);
+    const idleCpu = (cpu1.user + cpu1.sys - cpu0.user - cpu0.sys) / ((performance.now() - t0) / 1000);
+    await lg.closeStdin();
+    const r = await result<{ connected: number }>(lg, 10_000);
+    return { ...empty(), kibPerConn: (after - before) / r.connected, idleCpu, errors: r.errors };
+  } finally {
+    await proc.stop(lg);
+  }
+}
+
+/** `poller: name value, …` and `bytes echoed: … (N)` from a stopped server: its counters per message. */
+function loopStats(out: string[], size: number): Record<string, number> | null {
+  const line = out.findLast((l) => l.startsWith("poller: "));
+  const bytes = Number(/bytes echoed: (?:[^(\n]*\()?(\d+)/.exec(out.join("\n"))?.[1]);
+  if (line === undefined || !(bytes > 0)) return null;
+  const messages = bytes / size;
+  const pairs = line.slice("poller: ".length).split(", ").map((p) => p.split(" "));
+  return Object.fromEntries(pairs.map(([k, v]) => [k, Number(v) / messages]));
+}
+
+async function runOnce(cfg: RunConfig, s: Server, sc: Scenario): Promise<Sample> {
+  const srv = await startServer(s);
+  let sample: Sample;
+  try {
+    sample = await (sc.idle ? driveIdle(cfg, srv, sc) : driveLoad(cfg, srv, sc));
+  } finally {
+    await proc.stop(srv.child);
+  }
+  await srv.child.stdout.done;
+  return sc.idle ? sample : { ...sample, loop: loopStats(srv.child.stdout.tail, sc.size) };
+}
+
+/** One run, redone (up to `cfg.retries` times) while other load disturbed it; keeps the least disturbed. */
+async function measure(cfg: RunConfig, s: Server, sc: Scenario, run: number): Promise<RunRecord> {
+  const record: RunRecord = { scenario: sc.name, server: s.name, run, attempts: 0, sample: null };
+  while (
+    record.attempts <= cfg.retries && (record.sample === null || (record.sample.otherCpu ?? 0) > NOISY)
+  ) {
+    record.attempts++;
+    try {
+      const sample = await runOnce(cfg, s, sc);
+      if (record.sample === null || (sample.otherCpu ?? 0) < (record.sample.otherCpu ?? 0)) {
+        record.sample = sample;
+      }
+      delete record.failure;
+    } catch (e) {
+      record.failure ??= e instanceof Error ? e.message : String(e);
+      if (record.sample === null) break;
+    }
+  }
+  return record;
+}
+
+function progress(r: RunRecord, i: number, total: number): string {
+  const s = r.sample;
+  const what = r.failure && !s
+    ? `FAILED: ${r.failure}`
+    : s?.kibPerConn != null
+    ? `${s.kibPerConn.toFixed(2)} KiB/conn, idle CPU ${((s.idleCpu ?? 0) * 100).toFixed(1)}%`
+    : `${Math.round(s?.msgsPerSec ?? 0)} msgs/s, CPU ${s?.cpuUsPerMsg?.toFixed(2)} µs/msg ` +
+      `(user ${s?.userUsPerMsg?.toFixed(2)}, sys ${s?.sysUsPerMsg?.toFixed(2)}), other ${
+        ((s?.otherCpu ?? 0) * 100).toFixed(0)
+      }%`;
+  return `[${i}/${total}] ${r.scenario} ${r.server} #${r.run}${
+    r.attempts > 1 ? ` (attempt ${r.attempts})` : ""
+  }: ${what}`;
+}
+
+/** Every server through every scenario `runs` times, interleaved; progress on stderr. */
+export async function runAll(
+  cfg: RunConfig,
+  servers: Server[],
+  scenarios: Scenario[],
+  runs: number,
+): Promise<RunRecord[]> {
+  const jobs = scenarios.flatMap((sc) =>
+    Array.from({ length: runs }, (_, r) => servers.map((s) => ({ s, sc, run: r + 1 }))).flat()
+  );
+  const records: RunRecord[] = [];
+  for (const { s, sc, run } of jobs) {
+    records.push(await measure(cfg, s, sc, run));
+    console.error(progress(records.at(-1)!, records.length, jobs.length));
+  }
+  return records;
+}
+
+function medianOf(records: (Record<string, number> | null)[]): Record<string, number> | null {
+  if (records.length === 0) return null;
+  const keys = [...new Set(records.flatMap((r) => Object.keys(r!)))];
+  return Object.fromEntries(keys.map((k) => [k, median(records.map((r) => r![k] ?? 0)) ?? 0]));
+}
+
+/** The median of every field over the runs of each server in each scenario. */
+export function summarize(records: RunRecord[], servers: Server[], scenarios: Scenario[]): Summary[] {
+  return scenarios.flatMap((sc) =>
+    servers.map((s): Summary => {
+      const samples = records.filter((r) => r.scenario === sc.name && r.server === s.name && r.sample)
+        .map((r) => r.sample!);
+      const m = empty();
+      for (const key of METRICS) m[key] = median(samples.map((x) => x[key]));
+      m.syscalls = medianOf(samples.map((x) => x.syscalls).filter((r) => r !== null));
+      m.loop = medianOf(samples.map((x) => x.loop).filter((r) => r !== null));
+      m.errors = samples.reduce((n, x) => n + x.errors, 0);
+      const saturated = samples.filter((x) => (x.loadgenCpu ?? 0) >= SATURATED).length;
+      return {
+        scenario: sc.name,
+        server: s.name,
+        runs: samples.length,
+        saturated,
+        median: samples.length ? m : null,
+      };
+    })
+  );
+}
+
+/** A target: in `scenario`, a server's `metric` held to a limit made from the same metric of other servers there. */
+export interface Goal {
+  scenario: string;
+  metric: Metric;
+  atMost: boolean;
+  goal: string;
+  limit: (get: (server: string) => number | null) => number | null;
+}
+
+const LOWER_IS_BETTER: readonly Metric[] = ["p50Us", "p99Us", "cpuUsPerMsg", "kibPerConn", "idleCpu"];
+
+/** The goal "`metric` ≤ (or ≥, for throughputs) `k` × `ref`'s". */
+export function versus(scenario: string, metric: Metric, k: number, ref: string): Goal {
+  const atMost = LOWER_IS_BETTER.includes(metric);
+  const goal = `${metric} ${atMost ? "≤" : "≥"} ${k}× ${ref}`;
+  return { scenario, metric, atMost, goal, limit: (get) => (get(ref) ?? NaN) * k };
+}
+
+/** Every goal for every server in `ours` that ran the goal's scenario. */
+export function checkGoals(sums: Summary[], ours: string[], goals: Goal[]): Check[] {
+  return ours.flatMap((server) =>
+    goals.filter((g) => sums.some((s) => s.scenario === g.scenario && s.server === server)).map((g) => {
+      const get = (name: string): number | null =>
+        sums.find((s) => s.server === name && s.scenario === g.scenario)?.median?.[g.metric] ?? null;
+      const limit = g.limit(get);
+      return check(
+        `${server} ${g.scenario}: ${g.goal}`,
+        get(server),
+        g.atMost,
+        Number.isFinite(limit) ? limit : null,
+      );
+    })
+  );
+}
+
+/** What the runner needs from the machine, or why it cannot run here. */
+export async function preflight(): Promise<string | null> {
+  if (navigator.hardwareConcurrency < 2) return "needs 2 CPUs (server on CPU 0, load generator on CPU 1)";
+  if (!(await proc.runToEnd(["taskset", "-c", "0", "true"], {}, 10_000)).ok) {
+    return "`taskset` (util-linux) is not usable";
+  }
+  return null;
+}

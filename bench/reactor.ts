@@ -1,0 +1,135 @@
+/**
+ * `deno task bench:reactor`: what the {@linkcode Reactor} costs per event
+ * next to the bare FFI calls it makes and to C, and what each poll-worker
+ * setting costs per wake, all at the shipped defaults unless named:
+ *
+ * - c: examples/echo.c --mode lt, the classic level-triggered loop;
+ * - ffi: the same calls through the FFI layer, `epoll_wait(…, -1)` blocking
+ *   the main thread (bench/servers/reactor_echo.ts --mode ffi);
+ * - reactor: the same read and send as Reactor handlers, default options;
+ * - reactor-park: busyWaitMicros 0 (every wait with nothing ready parks);
+ * - reactor-worker, reactor-worker-park: the `"worker"` strategy.
+ *
+ * pipeline-100 (100 connections, 16 messages of 64 B in flight each) keeps
+ * every loop busy: CPU per event. pingpong-1 wakes the loop per message: CPU
+ * and latency per wake. Same runner as bench:echo (`lib/load.ts`).
+ *
+ *   deno task bench:reactor [--quick] [--runs 3] [--duration 2] [--syscalls]
+ *
+ * @module
+ */
+
+import { parseArgs } from "@std/cli";
+import { compileC } from "./lib/build.ts";
+import * as load from "./lib/load.ts";
+import { stopAll, stopChildrenOnSignal } from "./lib/proc.ts";
+import { checkLines, machineLine, num, rate, ratio, table, times, writeResults } from "./lib/report.ts";
+
+const SCENARIOS: load.Scenario[] = [
+  { name: "pipeline-100", conns: 100, size: 64, depth: 16 },
+  { name: "pingpong-1", conns: 1, size: 64, depth: 1 },
+];
+const TARGET = 1.5; // reactor CPU per event ≤ 1.5× the bare FFI loop
+
+function servers(c: string): load.Server[] {
+  const echo = [
+    Deno.execPath(),
+    "run",
+    "--allow-ffi",
+    "--allow-read",
+    "bench/servers/reactor_echo.ts",
+    "--port",
+    "0",
+  ];
+  const reactor = (name: string, ...flags: string[]): load.Server => ({
+    name,
+    argv: [...echo, "--mode", "reactor", ...flags],
+    ours: true,
+  });
+  return [
+    { name: "c", argv: [c, "--port", "0", "--mode", "lt"] },
+    { name: "ffi", argv: [...echo, "--mode", "ffi"] },
+    reactor("reactor"),
+    reactor("reactor-park", "--busy-wait", "0"),
+    reactor("reactor-worker", "--strategy", "worker"),
+    reactor("reactor-worker-park", "--strategy", "worker", "--busy-wait", "0"),
+  ];
+}
+
+async function main(): Promise<void> {
+  const f = parseArgs(Deno.args, { boolean: ["quick", "syscalls"], string: ["runs", "duration"] });
+  const problem = await load.preflight();
+  if (problem) return console.log(`reactor benchmark skipped: ${problem}`);
+  const cfg = {
+    loadgen: await compileC("bench/loadgen.c", "loadgen"),
+    warmup: 0.5,
+    duration: Number(f.duration ?? (f.quick ? 1 : 2)),
+    syscalls: f.syscalls && await load.perfUsable(),
+    retries: 1,
+  };
+  const runs = Number(f.runs ?? (f.quick ? 1 : 3));
+  const list = servers(await compileC("examples/echo.c", "echo"));
+  const records = await load.runAll(cfg, list, SCENARIOS, runs);
+  const sums = load.summarize(records, list, SCENARIOS);
+  const get = (server: string, sc: string): number | null =>
+    sums.find((s) => s.server === server && s.scenario === sc)?.median?.cpuUsPerMsg ?? null;
+  const rows = sums.filter((s) => s.median).map((s) => {
+    const m = s.median!, loop = m.loop;
+    return [
+      s.scenario,
+      s.server,
+      rate(m.msgsPerSec),
+      num(m.p50Us),
+      num(m.cpuUsPerMsg),
+      num(m.userUsPerMsg),
+      num(m.sysUsPerMsg),
+      times(ratio(m.cpuUsPerMsg, get("c", s.scenario))),
+      times(ratio(m.cpuUsPerMsg, get("ffi", s.scenario))),
+      num(ratio(loop?.events, loop?.waits)),
+      num(loop?.parks),
+      num(m.syscalls?.all),
+    ];
+  });
+  const headers = [
+    "scenario",
+    "server",
+    "msgs/s",
+    "p50 µs",
+    "CPU µs/msg",
+    "user",
+    "sys",
+    "× C",
+    "× ffi",
+    "events/wait",
+    "parks/msg",
+    "syscalls/msg",
+  ];
+  const checks = load.checkGoals(sums, ["reactor"], [
+    load.versus("pipeline-100", "cpuUsPerMsg", TARGET, "ffi"),
+  ]);
+  const machine = await machineLine();
+  console.log(
+    `${machine}\nserver on CPU 0, load generator on CPU 1; ${runs} run(s) × ${cfg.duration} s, medians\n`,
+  );
+  console.log(`${table(headers, rows)}\n\nTargets:\n${checkLines(checks)}`);
+  console.log(
+    await writeResults("reactor", {
+      machine,
+      config: { ...cfg, runs },
+      scenarios: SCENARIOS,
+      servers: list,
+      summaries: sums,
+      targets: checks,
+      runs: records,
+    }),
+  );
+}
+
+if (import.meta.main) {
+  stopChildrenOnSignal();
+  try {
+    await main();
+  } finally {
+    await stopAll();
+  }
+}
