@@ -46,6 +46,7 @@ import {
   checkFd,
   checkFlags,
   checkInt,
+  checkString,
   describe,
   I32_MAX,
   I32_MIN,
@@ -557,4 +558,17 @@ export function setNonBlocking(fd: number, on = true): void {
   if (typeof on !== "boolean") throw new TypeError(`on must be a boolean, got ${describe(on)}`);
   const flags = fcntl(fd, F_GETFL);
   fcntl(fd, F_SETFL, on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK);
+}
+
+/**
+ * `unlink(2)`: removes `path` (a Unix socket's file, say). Throws
+ * `ErrnoError` ENOENT when there is none.
+ */
+export function unlink(path: string): void {
+  checkString(path, "path");
+  const name = new TextEncoder().encode(path);
+  if (name.length === 0 || name.includes(0)) throw new TypeError("path must be non-empty, without NUL bytes");
+  const bytes = new Uint8Array(name.length + 1);
+  bytes.set(name);
+  if (libc.unlink(bytes) < 0) throwErrno("unlink", path);
 }

@@ -97,8 +97,18 @@ export const IPPROTO_UDP = 17;
 export const IPPROTO_IPV6 = 41;
 /** Disable Nagle's algorithm. */
 export const TCP_NODELAY = 1;
+/** Seconds a connection stays idle before the first keepalive probe (with SO_KEEPALIVE on). */
+export const TCP_KEEPIDLE = 4;
+/** Seconds between keepalive probes. */
+export const TCP_KEEPINTVL = 5;
+/** Unanswered keepalive probes before the connection is dropped (ETIMEDOUT). */
+export const TCP_KEEPCNT = 6;
 /** An AF_INET6 socket accepts IPv6 only. */
 export const IPV6_V6ONLY = 26;
+
+// --- getaddrinfo(3) ---
+/** `ai_family` for "any": IPv6 and IPv4 results, in the order RFC 6724 sorts them. */
+export const AF_UNSPEC = 0;
 
 // --- shutdown(2) ---
 /** Shut down reading. */

@@ -66,9 +66,11 @@ export {
   socketpair,
   timerfd_create,
   timerfd_settime,
+  unlink,
   WOULD_BLOCK,
   write,
 } from "./calls.ts";
+export { AddrInfoError, getaddrinfo } from "./resolve.ts";
 export { checkFd } from "./checks.ts";
 export {
   checkData,

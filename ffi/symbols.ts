@@ -259,4 +259,32 @@ export const symbols = {
     ],
     result: "i32",
   },
+  unlink: {
+    parameters: [
+      "buffer", // const char *pathname (NUL-terminated)
+    ],
+    result: "i32",
+  },
+  // Name resolution runs on Deno's blocking pool: it may read files and ask
+  // DNS servers (nsswitch), which can take seconds. Its result is a return
+  // code, not errno, so losing the pool thread's errno loses nothing.
+  getaddrinfo_nonblocking: {
+    name: "getaddrinfo",
+    parameters: [
+      "buffer", // const char *node (NUL-terminated)
+      "buffer", // const char *service (NUL-terminated, or NULL)
+      "buffer", // const struct addrinfo *hints
+      "buffer", // struct addrinfo **res (8 bytes, filled in)
+    ],
+    result: "i32", // 0 or an EAI_* code
+    nonblocking: true,
+  },
+  // void freeaddrinfo(struct addrinfo *res): the list's address, as a number
+  freeaddrinfo: { parameters: ["usize"], result: "void" },
+  // const char *gai_strerror(int errcode)
+  gai_strerror: { parameters: ["i32"], result: "pointer" },
+  // Copies libc memory known only by its address (the addrinfo list):
+  // void *memcpy(void *dest, const void *src, size_t n), src as a number, so
+  // no pointer view (refused under a scoped --allow-ffi) is needed.
+  memcpy_from: { name: "memcpy", parameters: ["buffer", "usize", "u32"], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;
