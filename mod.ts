@@ -64,6 +64,7 @@ export {
   connect,
   type ConnectOptions,
   type IoOptions,
+  type KeepAliveTuning,
   listen,
   Listener,
   type ListenOptions,

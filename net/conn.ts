@@ -10,19 +10,66 @@
 
 import {
   checkFd,
+  getsockopt,
   IPPROTO_TCP,
+  setsockopt,
   SHUT_WR,
   shutdown,
   SO_KEEPALIVE,
   SOL_SOCKET,
+  TCP_KEEPCNT,
+  TCP_KEEPIDLE,
+  TCP_KEEPINTVL,
   TCP_NODELAY,
 } from "../ffi/mod.ts";
-import { getsockopt, setsockopt } from "../ffi/mod.ts";
 import { Reactor, type Registration } from "../reactor/mod.ts";
 import type { Addr } from "./addr.ts";
 import { checkBoolean, checkBytes, checkIoOptions, closedError, interruptedError } from "./errors.ts";
 import * as sys from "./sys.ts";
 import { checkIdleMs, ConnTimers, type Direction, toMonotonic, wheelOf } from "./deadlines.ts";
+
+/**
+ * When and how often TCP probes a silent peer (see `Conn.setKeepAlive`).
+ *
+ * ```ts
+ * import type { KeepAliveTuning } from "@libc/epoll";
+ *
+ * const seedArticle: KeepAliveTuning = { idleMs: 30_000, intervalMs: 30_000, count: 2 }; // offline after ~90 s
+ * console.log(seedArticle.count); // 2
+ * ```
+ */
+export interface KeepAliveTuning {
+  /** Silence before the first probe, in ms (TCP_KEEPIDLE; rounded up to seconds). */
+  idleMs?: number;
+  /** Time between probes, in ms (TCP_KEEPINTVL; rounded up to seconds). */
+  intervalMs?: number;
+  /** Unanswered probes before the connection is dropped (TCP_KEEPCNT). */
+  count?: number;
+}
+
+// The setsockopt calls a tuning asks for, checked before any is made.
+function keepAliveValues(tuning: KeepAliveTuning | undefined): [number, number][] {
+  if (tuning === undefined) return [];
+  if (tuning === null || typeof tuning !== "object") {
+    throw new TypeError("keepalive tuning must be an object");
+  }
+  const out: [number, number][] = [];
+  const seconds = (ms: unknown, name: string): number => {
+    if (typeof ms !== "number" || !Number.isFinite(ms) || ms <= 0 || Math.ceil(ms / 1000) > 32767) {
+      throw new RangeError(`${name} must be a number of ms in (0, 32767 s], got ${String(ms)}`);
+    }
+    return Math.ceil(ms / 1000);
+  };
+  if (tuning.idleMs !== undefined) out.push([TCP_KEEPIDLE, seconds(tuning.idleMs, "idleMs")]);
+  if (tuning.intervalMs !== undefined) out.push([TCP_KEEPINTVL, seconds(tuning.intervalMs, "intervalMs")]);
+  if (tuning.count !== undefined) {
+    if (!Number.isInteger(tuning.count) || tuning.count < 1 || tuning.count > 127) {
+      throw new RangeError(`count must be an integer in [1, 127], got ${String(tuning.count)}`);
+    }
+    out.push([TCP_KEEPCNT, tuning.count]);
+  }
+  return out;
+}
 
 let connectFinished: (conn: Conn, signal: AbortSignal | undefined) => Promise<void>;
 
@@ -308,11 +355,30 @@ export class Conn<A extends Addr = Addr> implements Disposable {
     sys.call(() => setsockopt(this.fd, IPPROTO_TCP, TCP_NODELAY, noDelay ? 1 : 0));
   }
 
-  /** Sets SO_KEEPALIVE (default true). TCP only, as `Deno.TcpConn`. */
-  setKeepAlive(keepAlive = true): void {
+  /**
+   * Sets SO_KEEPALIVE (default true), TCP only, as `Deno.TcpConn`. The
+   * optional `tuning` sets when the kernel starts probing a silent peer
+   * (`idleMs`, TCP_KEEPIDLE), how often it probes (`intervalMs`,
+   * TCP_KEEPINTVL) and how many unanswered probes drop the connection
+   * (`count`, TCP_KEEPCNT); a dropped connection's calls reject with
+   * `Deno.errors.TimedOut`. The kernel counts in whole seconds: times are
+   * rounded up (1 ms becomes 1 s), within [1, 32767] s, and `count` is in
+   * [1, 127].
+   *
+   * ```ts
+   * import { connect, listen } from "@libc/epoll";
+   *
+   * using listener = listen({ hostname: "127.0.0.1", port: 0 });
+   * using conn = await connect({ hostname: "127.0.0.1", port: listener.addr.port });
+   * conn.setKeepAlive(true, { idleMs: 30_000, intervalMs: 10_000, count: 3 }); // dead after ~60 s of silence
+   * ```
+   */
+  setKeepAlive(keepAlive = true, tuning?: KeepAliveTuning): void {
     checkBoolean(keepAlive, "keepAlive");
+    const values = keepAliveValues(tuning);
     this.#tcpOnly("setKeepAlive");
     sys.call(() => setsockopt(this.fd, SOL_SOCKET, SO_KEEPALIVE, keepAlive ? 1 : 0));
+    for (const [option, value] of values) sys.call(() => setsockopt(this.fd, IPPROTO_TCP, option, value));
   }
 
   /** Whether TCP_NODELAY is set. TCP only. */

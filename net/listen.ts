@@ -7,10 +7,15 @@
  */
 
 import {
+  AddrInfoError,
   bind,
   connect as connectSocket,
   decodeSockAddr,
+  type EncodedAddr,
+  getaddrinfo,
   listen as listenSocket,
+  parseIPv4,
+  parseIPv6,
   setsockopt,
   SO_REUSEADDR,
   SO_REUSEPORT,
@@ -20,10 +25,19 @@ import { defaultReactor, Reactor } from "../reactor/mod.ts";
 import type { Addr, NetAddr, UnixAddr } from "./addr.ts";
 import { awaitConnect, Conn } from "./conn.ts";
 import { checkBoolean, toDenoError } from "./errors.ts";
-import { Listener } from "./listener.ts";
+import { Listener, unlinkOnClose } from "./listener.ts";
 import * as sys from "./sys.ts";
 import { checkIdleMs } from "./deadlines.ts";
-import { endpoint, orClose, streamSocket, type TcpOptions, type UnixOptions, withAddress } from "./socket.ts";
+import {
+  checkOptions,
+  type Endpoint,
+  endpoint,
+  orClose,
+  streamSocket,
+  type TcpOptions,
+  type UnixOptions,
+  withAddress,
+} from "./socket.ts";
 
 /**
  * Options every call takes: the reactor to run on.
@@ -99,7 +113,9 @@ export type ListenOptions = TcpListenOptions | UnixListenOptions;
 /**
  * Listens on TCP (`{ hostname = "0.0.0.0", port }`) or a Unix socket
  * (`{ transport: "unix", path }`). SO_REUSEADDR is always set on TCP, as
- * Deno and Go do. Errors name the address: `AddrInUse: bind: Address already
+ * Deno and Go do. A Unix listener removes the socket file it created when it
+ * closes, as Go's does. The hostname is an IP literal or `"localhost"`:
+ * `listen` is synchronous, so it does no DNS lookup (`connect` does). Errors name the address: `AddrInUse: bind: Address already
  * in use [EADDRINUSE] (127.0.0.1:8080)`.
  *
  * ```ts
@@ -131,7 +147,10 @@ export function listen(options: ListenOptions): Listener {
     bind(fd, ep.addr);
     listenSocket(fd, backlog);
   });
-  return orClose(fd, ep, () => new Listener(fd, reactor, { idleTimeout }));
+  const listener = orClose(fd, ep, () => new Listener(fd, reactor, { idleTimeout }));
+  const path = ep.transport === "unix" ? (options as UnixListenOptions).path : "";
+  if (path !== "" && !path.startsWith("\0")) unlinkOnClose(listener, path); // a file, not an abstract name
+  return listener;
 }
 
 // The reactor to register with: a real Reactor (a forged object would fail
@@ -203,8 +222,13 @@ export interface UnixConnectOptions extends UnixOptions, CommonOptions {
 
 /**
  * Connects to TCP (`{ hostname = "127.0.0.1", port }`) or a Unix socket.
- * Rejects with `Deno.errors.ConnectionRefused` and the like, naming the
- * address.
+ * The hostname may be an IP literal, `"localhost"`, or a name: names are
+ * resolved by libc's `getaddrinfo` on Deno's blocking pool (so `/etc/hosts`
+ * and `nsswitch.conf` apply and the JS thread never waits on DNS), and each
+ * address is tried in the order libc sorts them (IPv6 and IPv4) until one
+ * connects. `timeout` bounds the lookup and all attempts together. Rejects
+ * with `Deno.errors.ConnectionRefused` and the like, naming the address; an
+ * unknown name is `NotFound`.
  *
  * ```ts
  * import { connect } from "@libc/epoll";
@@ -218,7 +242,7 @@ export function connect(options: TcpConnectOptions): Promise<Conn<NetAddr>>;
 export function connect(options: UnixConnectOptions): Promise<Conn<UnixAddr>>;
 export function connect(options: ConnectOptions): Promise<Conn>;
 export async function connect(options: ConnectOptions): Promise<Conn> {
-  const ep = endpoint(options, "127.0.0.1");
+  checkOptions(options);
   const reactor = reactorOf(options);
   const signal = options.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
@@ -228,29 +252,102 @@ export async function connect(options: ConnectOptions): Promise<Conn> {
   if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 0 || timeout > 2 ** 31 - 1)) {
     throw new RangeError(`timeout must be an integer in [0, 2^31) ms, got ${timeout}`);
   }
+  const literal = isLiteral(options); // validates the hostname / path too
   signal?.throwIfAborted();
+  // One deadline for the lookup and every attempt, as Go's Dialer.Timeout.
+  const bound = timeout === undefined ? null : new AbortController();
+  const timer = bound === null ? null : reactor.setTimer(timeout!, () => {
+    bound.abort(new Deno.errors.TimedOut(`connect to ${label(options)} timed out after ${timeout} ms`));
+  });
+  const stop = bound === null
+    ? signal
+    : signal === undefined
+    ? bound.signal
+    : AbortSignal.any([bound.signal, signal]);
+  try {
+    const eps = literal
+      ? [endpoint(options, "127.0.0.1")]
+      : await resolve(options as TcpConnectOptions, stop);
+    return await connectFirst(eps, reactor, stop);
+  } finally {
+    if (timer !== null) reactor.clearTimer(timer);
+  }
+}
+
+// Whether the options name an address as it is (a Unix path, an IP literal,
+// "localhost" or nothing), as opposed to a host name to look up.
+function isLiteral(options: ConnectOptions): boolean {
+  if (options.transport === "unix") return true;
+  const host = options.hostname;
+  if (host === undefined || host === "localhost") return true;
+  if (typeof host !== "string") endpoint(options, "127.0.0.1"); // throws the TypeError
+  return parseIPv4(host) !== null || parseIPv6(host) !== null;
+}
+
+function label(options: ConnectOptions): string {
+  return options.transport === "unix" ? options.path : `${options.hostname ?? "127.0.0.1"}:${options.port}`;
+}
+
+// libc's getaddrinfo on the blocking pool (so /etc/hosts and nsswitch
+// apply); a name that does not resolve is NotFound, as Deno's lookup.
+async function resolve(options: TcpConnectOptions, signal: AbortSignal | undefined): Promise<Endpoint[]> {
+  const host = options.hostname!;
+  endpoint({ hostname: "0.0.0.0", port: options.port }, "0.0.0.0"); // checks the port before the lookup
+  let addrs: EncodedAddr[];
+  try {
+    addrs = await abortable(getaddrinfo(host, options.port), signal);
+  } catch (err) {
+    if (!(err instanceof AddrInfoError)) throw err;
+    throw new Deno.errors.NotFound(`failed to look up address information: ${err.message}`, { cause: err });
+  }
+  if (addrs.length === 0) throw new Deno.errors.NotFound(`no IPv4 or IPv6 address for "${host}"`);
+  return addrs.map((addr) => ({ addr, transport: "tcp", label: `${host}:${options.port}` }));
+}
+
+// The lookup cannot be cancelled; its result is dropped once `signal` fires.
+function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+// Tries each address in order (IPv6 and IPv4 as the resolver sorted them,
+// Go's dialSerial): the first that connects wins; if none does, the first
+// error says why. An abort or the timeout ends the whole connect at once.
+async function connectFirst(
+  eps: Endpoint[],
+  reactor: Reactor,
+  signal: AbortSignal | undefined,
+): Promise<Conn> {
+  let first: unknown = null;
+  for (const ep of eps) {
+    try {
+      return await connectOne(ep, reactor, signal);
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      first ??= err;
+    }
+  }
+  throw first;
+}
+
+async function connectOne(ep: Endpoint, reactor: Reactor, signal: AbortSignal | undefined): Promise<Conn> {
   const fd = streamSocket(ep);
   const connected = orClose(fd, ep, () => connectSocket(fd, ep.addr));
   const peer = decodeSockAddr(ep.addr.bytes, ep.addr.length) as Addr;
   const conn = orClose(fd, ep, () => new Conn(fd, reactor, peer));
   if (connected) return conn;
-  const bound = timeout === undefined ? null : new AbortController();
-  const timer = bound === null ? null : reactor.setTimer(timeout!, () => {
-    bound.abort(new Deno.errors.TimedOut(`connect to ${ep.label} timed out after ${timeout} ms`));
-  });
   try {
     // A nonblocking connect completes with EPOLLOUT (or EPOLLERR); SO_ERROR tells which.
-    await awaitConnect(
-      conn,
-      bound === null ? signal : signal === undefined ? bound.signal : AbortSignal.any([bound.signal, signal]),
-    );
+    await awaitConnect(conn, signal);
     const err = sys.connectError(conn.fd);
     if (err !== null) throw toDenoError(withAddress(err, ep));
   } catch (err) {
     conn.close();
     throw err;
-  } finally {
-    if (timer !== null) reactor.clearTimer(timer);
   }
   return conn;
 }

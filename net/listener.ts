@@ -48,6 +48,13 @@ function shedPending(fd: number): number {
   return shed;
 }
 
+let removeOnClose: (listener: Listener, path: string) => void;
+
+/** For `listen()`: the Unix socket file it bound at `path` is removed when `listener` closes. */
+export function unlinkOnClose(listener: Listener, path: string): void {
+  removeOnClose(listener, path);
+}
+
 /**
  * A listening socket; iterate it or call `accept()`. Breaking out of
  * `for await` closes it, as Deno's does.
@@ -73,6 +80,7 @@ export class Listener<A extends Addr = Addr> implements AsyncIterable<Conn<A>>, 
   readonly #addr: A;
   readonly #peer = new SockAddrBuffer();
   readonly #idleTimeout: number;
+  #unlinkPath: string | null = null; // the socket file listen() created, removed on close (as Go does)
   #closed = false;
   #shed = 0;
   #delay = 0;
@@ -84,6 +92,7 @@ export class Listener<A extends Addr = Addr> implements AsyncIterable<Conn<A>>, 
    */
   constructor(fd: number, reactor: Reactor, options: { idleTimeout?: number } = {}) {
     checkFd(fd);
+    if (options === null || typeof options !== "object") throw new TypeError("options must be an object");
     if (!(reactor instanceof Reactor)) throw new TypeError("reactor must be a Reactor");
     this.#idleTimeout = options.idleTimeout ?? 0;
     checkIdleMs(this.#idleTimeout);
@@ -201,6 +210,13 @@ export class Listener<A extends Addr = Addr> implements AsyncIterable<Conn<A>>, 
     this.#closed = true;
     this.#reg.deregister();
     sys.close(this.fd);
+    if (this.#unlinkPath !== null) sys.removeSocketFile(this.#unlinkPath);
+  }
+
+  static {
+    removeOnClose = (listener, path) => {
+      listener.#unlinkPath = path;
+    };
   }
 
   /** Same as `close()`, for `using`. */

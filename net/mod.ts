@@ -7,7 +7,7 @@
  */
 
 export type { Addr, NetAddr, UnixAddr } from "./addr.ts";
-export { Conn, type IoOptions } from "./conn.ts";
+export { Conn, type IoOptions, type KeepAliveTuning } from "./conn.ts";
 export { Listener } from "./listener.ts";
 export {
   type CommonOptions,

@@ -9,13 +9,8 @@
  */
 
 import * as ffi from "../ffi/mod.ts";
-import { ErrnoError, type SockAddr, type SockAddrBuffer } from "../ffi/mod.ts";
+import { ErrnoError, isErrno, type SockAddr, type SockAddrBuffer } from "../ffi/mod.ts";
 import { toDenoError } from "./errors.ts";
-
-// TODO(ffi): ffi/errno.ts's isErrno once it lands.
-function isErrno(err: unknown, ...names: string[]): boolean {
-  return err instanceof ErrnoError && names.includes(err.code);
-}
 
 // Runs one libc call, converting its error. A plain function (not a closure
 // per call on the hot paths below): V8 inlines both.
@@ -84,6 +79,18 @@ export function peerAddress(fd: number): SockAddr {
 /** `close(2)`. */
 export function close(fd: number): void {
   call(() => ffi.close(fd));
+}
+
+/**
+ * Removes a Unix socket file this process bound (a listener closing). A
+ * file already gone is fine: someone cleaned up first.
+ */
+export function removeSocketFile(path: string): void {
+  try {
+    ffi.unlink(path);
+  } catch (err) {
+    if (!isErrno(err, "ENOENT")) fail(err);
+  }
 }
 
 /** The error a nonblocking connect ended with (SO_ERROR), or null when it succeeded. */

@@ -9,6 +9,15 @@
 import { assert, assertEquals } from "@std/assert";
 import { connect, listen, Reactor } from "../mod.ts";
 import { deadline, delay, payload } from "./_net_helpers.ts";
+import {
+  getsockopt,
+  IPPROTO_TCP,
+  SO_KEEPALIVE,
+  SOL_SOCKET,
+  TCP_KEEPCNT,
+  TCP_KEEPIDLE,
+  TCP_KEEPINTVL,
+} from "../ffi/mod.ts";
 
 /** The part of a conn both implementations share. */
 interface ConnLike {
@@ -221,7 +230,7 @@ parity("writable.close() closes the conn; the peer reads EOF", async (impl) => {
   return { peer, after };
 });
 
-Deno.test("setNoDelay / setKeepAlive: TCP only (Deno's UnixConn has neither); Unix is NotSupported", async () => {
+Deno.test("setNoDelay / setKeepAlive (with TCP_KEEPIDLE/INTVL/CNT tuning): TCP only (Deno's UnixConn has neither); Unix is NotSupported", async () => {
   const reactor = new Reactor();
   const path = `/tmp/epoll-nodelay-${Deno.pid}.sock`;
   try {
@@ -234,6 +243,15 @@ Deno.test("setNoDelay / setKeepAlive: TCP only (Deno's UnixConn has neither); Un
     assert(!c.noDelay);
     await using unix = listen({ transport: "unix", path, reactor });
     using u = await connect({ transport: "unix", path, reactor });
+    c.setKeepAlive(true, { idleMs: 1500, intervalMs: 1, count: 4 });
+    assertEquals(getsockopt(c.fd, IPPROTO_TCP, TCP_KEEPIDLE), 2); // rounded up to whole seconds
+    assertEquals(getsockopt(c.fd, IPPROTO_TCP, TCP_KEEPINTVL), 1);
+    assertEquals(getsockopt(c.fd, IPPROTO_TCP, TCP_KEEPCNT), 4);
+    assertEquals(getsockopt(c.fd, SOL_SOCKET, SO_KEEPALIVE), 1);
+    for (const bad of [{ idleMs: 0 }, { intervalMs: NaN }, { count: 128 }, { count: 1.5 }, { idleMs: 4e7 }]) {
+      assertEquals(sync(() => c.setKeepAlive(true, bad)), "RangeError", JSON.stringify(bad));
+    }
+    assertEquals(getsockopt(c.fd, IPPROTO_TCP, TCP_KEEPCNT), 4, "a refused tuning changed nothing");
     assertEquals(sync(() => u.setNoDelay()), "NotSupported");
     assertEquals(sync(() => u.setKeepAlive()), "NotSupported");
     assertEquals(unix.addr.path, path);

@@ -12,7 +12,14 @@
  * @module
  */
 
-import { assert, assertEquals, assertRejects, assertStrictEquals, assertThrows } from "@std/assert";
+import {
+  assert,
+  assertEquals,
+  assertRejects,
+  assertStrictEquals,
+  assertStringIncludes,
+  assertThrows,
+} from "@std/assert";
 import { type Conn, connect, listen, type Listener, Reactor } from "../mod.ts";
 import type { SockAddr } from "../ffi/mod.ts";
 import {
@@ -355,11 +362,56 @@ netTest(
   },
 );
 
-netTest("a hostname that is not an IP literal throws TypeError (no DNS at this layer)", async (reactor) => {
+netTest("listen takes IP literals and localhost only: it is synchronous, no DNS lookup", async (reactor) => {
   assertThrows(() => listen({ hostname: "example.com", port: 0, reactor }), TypeError);
-  await assertRejects(() => connect({ hostname: "example.com", port: 80, reactor }), TypeError);
+  assertThrows(
+    () => listen({ hostname: null as unknown as string, port: 0, reactor }),
+    TypeError,
+    "hostname",
+  );
   assertEquals(reactor.size, 0);
 });
+
+netTest(
+  "connect resolves names through libc (/etc/hosts: LOCALHOST), trying each address",
+  async (reactor) => {
+    await using listener = listen({ hostname: "127.0.0.1", port: 0, reactor });
+    const port = portOf(listener.addr);
+    // Not our literal "localhost": only libc's resolver (/etc/hosts, case-blind) knows this spelling.
+    using conn = await connect({ hostname: "LOCALHOST", port, reactor });
+    using served = await listener.accept();
+    assertEquals(conn.remoteAddr, { transport: "tcp", hostname: "127.0.0.1", port });
+    assertEquals(served.remoteAddr, conn.localAddr);
+  },
+);
+
+netTest(
+  "connect to a name that does not resolve rejects with NotFound, the libc error as cause",
+  async (r) => {
+    const err = await assertRejects(() =>
+      connect({ hostname: "no-such-host.invalid", port: 80, reactor: r })
+    );
+    // EAI_NONAME where a resolver answers; a sandbox without DNS may say EAI_AGAIN or EAI_FAIL.
+    assert(err instanceof Deno.errors.NotFound, `got ${err}`);
+    assertStringIncludes((err as Error).message, "no-such-host.invalid");
+    assertEquals(r.size, 0);
+  },
+);
+
+netTest(
+  "a Unix listener removes the socket file it created when it closes; abstract names have none",
+  async (r) => {
+    const path = `/tmp/epoll-unlink-${Deno.pid}.sock`;
+    const listener = listen({ transport: "unix", path, reactor: r });
+    assert(Deno.statSync(path).isSocket);
+    listener.close();
+    assertThrows(() => Deno.statSync(path), Deno.errors.NotFound);
+    // Bound again at once: no EADDRINUSE from a stale file.
+    listen({ transport: "unix", path, reactor: r }).close();
+    assertThrows(() => Deno.statSync(path), Deno.errors.NotFound);
+    listen({ transport: "unix", path: `\0epoll-abstract-${Deno.pid}`, reactor: r }).close();
+  },
+);
 
 netTest(
   "RST from the peer (SO_LINGER {1, 0}): a pending or later read rejects with ConnectionReset",
