@@ -61,6 +61,8 @@ export class AddrInfoError extends Error {
 
   /** The error for `host` failing with the EAI code `rc`. */
   constructor(host: string, rc: number) {
+    checkString(host, "host");
+    rc = checkInt(rc, "rc", -(2 ** 31), 2 ** 31 - 1);
     const code = EAI_NAMES.get(rc) ?? `EAI_${rc}`;
     super(`getaddrinfo "${host}": ${gaiMessage(rc)} [${code}]`);
     this.name = "AddrInfoError";

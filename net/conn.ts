@@ -102,6 +102,9 @@ export interface IoOptions {
 // All readiness, edge-triggered, registered once.
 const CONN_INTEREST = { readable: true, writable: true, readClosed: true, trigger: "edge" } as const;
 
+// The engine's own, so that a subarray method set on the caller's buffer is not what runs.
+const subarray = Uint8Array.prototype.subarray;
+
 // What `readable` reads into for a default reader, shared by every conn and
 // used only synchronously: a chunk is copied out before anything else runs.
 const scratch = new Uint8Array(64 * 1024);
@@ -182,14 +185,14 @@ export class Conn<A extends Addr = Addr> implements Disposable {
    * waits, `BadResource` once closed.
    */
   async read(p: Uint8Array, options?: IoOptions): Promise<number | null> {
-    checkBytes(p, "read");
+    const size = checkBytes(p, "read");
     checkIoOptions(options);
-    if (p.byteLength === 0) return 0;
+    if (size === 0) return 0;
     const n = await this.#io("read", () => sys.read(this.fd, p), options?.signal);
     if (n === 0) return null;
     // A short read proves the socket drained: the next read waits for an
     // edge instead of paying a syscall to learn EAGAIN (tokio #4840).
-    if (n < p.byteLength) this.#reg.clearReadable();
+    if (n < size) this.#reg.clearReadable();
     return n;
   }
 
@@ -198,19 +201,19 @@ export class Conn<A extends Addr = Addr> implements Disposable {
    * `p` is empty (a partial write, like `Deno.Conn.write`; see `writeAll`).
    */
   async write(p: Uint8Array, options?: IoOptions): Promise<number> {
-    checkBytes(p, "write");
+    const size = checkBytes(p, "write");
     checkIoOptions(options);
-    if (p.byteLength === 0) return 0;
+    if (size === 0) return 0;
     const n = await this.#io("write", () => sys.send(this.fd, p), options?.signal);
-    if (n < p.byteLength) this.#reg.clearWritable(); // a short write proves the buffer full
+    if (n < size) this.#reg.clearWritable(); // a short write proves the buffer full
     return n;
   }
 
   /** Writes all of `p`, resuming partial writes on EPOLLOUT. */
   async writeAll(p: Uint8Array, options?: IoOptions): Promise<void> {
-    checkBytes(p, "writeAll");
-    for (let done = 0; done < p.byteLength;) {
-      done += await this.write(p.subarray(done), options);
+    const size = checkBytes(p, "writeAll"); // the true length: a redefined byteLength cannot make this loop spin
+    for (let done = 0; done < size;) {
+      done += await this.write(subarray.call(p, done) as Uint8Array, options);
     }
   }
 

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { describe } from "../ffi/checks.ts";
 import type { Reactor } from "../reactor/mod.ts";
 import { type Expirable, TimerWheel, type WheelEntry } from "../reactor/wheel.ts";
 
@@ -46,19 +47,19 @@ export function toMonotonic(t: Date | number | null): number {
   if (t === null) return Infinity;
   const epoch = t instanceof Date ? t.getTime() : t;
   if (typeof epoch !== "number" || !Number.isFinite(epoch)) {
-    throw new TypeError(`a deadline is a Date, epoch milliseconds or null, got ${describe(t)}`);
+    throw new TypeError(`a deadline is a Date, epoch milliseconds or null, got ${describeTime(t)}`);
   }
   return epoch - Date.now() + performance.now();
 }
 
-function describe(value: unknown): string {
-  return value instanceof Date ? "an invalid Date" : typeof value === "number" ? String(value) : typeof value;
+function describeTime(value: unknown): string {
+  return value instanceof Date ? "an invalid Date" : describe(value);
 }
 
 /** Checks an idle limit: an integer number of ms in [0, 2^31), 0 meaning off. */
 export function checkIdleMs(ms: number): void {
   if (!Number.isInteger(ms) || ms < 0 || ms > 2 ** 31 - 1) {
-    throw new RangeError(`an idle timeout is an integer in [0, 2^31) ms (0: off), got ${ms}`);
+    throw new RangeError(`an idle timeout is an integer in [0, 2^31) ms (0: off), got ${describe(ms)}`);
   }
 }
 

@@ -8,6 +8,7 @@
  */
 
 import { ErrnoError } from "../ffi/mod.ts";
+import { byteLengthOf, describe } from "../ffi/checks.ts";
 
 type ErrorClass = new (message?: string, options?: ErrorOptions) => Error;
 
@@ -64,9 +65,13 @@ export function interruptedError(what: string): Deno.errors.Interrupted {
   return new Deno.errors.Interrupted(`${what} was closed while the operation was pending`);
 }
 
-/** Throws a TypeError unless `p` is a Uint8Array (what `read`/`write` take). */
-export function checkBytes(p: unknown, what: string): void {
-  if (!(p instanceof Uint8Array)) throw new TypeError(`${what} takes a Uint8Array`);
+/**
+ * Throws a TypeError unless `p` is a real, fixed-length Uint8Array (what
+ * `read`/`write` take), and returns its true byte length: read through the
+ * engine, so a redefined `byteLength` or a look-alike object cannot lie.
+ */
+export function checkBytes(p: unknown, what: string): number {
+  return byteLengthOf(p as Uint8Array, `${what}'s buffer`);
 }
 
 /** Throws a TypeError unless `options` is undefined or `{ signal?: AbortSignal }`. */
@@ -81,5 +86,5 @@ export function checkIoOptions(options: unknown): void {
 
 /** Throws a TypeError unless `value` is a boolean (no silent truthiness). */
 export function checkBoolean(value: unknown, name: string): void {
-  if (typeof value !== "boolean") throw new TypeError(`${name} must be a boolean, got ${typeof value}`);
+  if (typeof value !== "boolean") throw new TypeError(`${name} must be a boolean, got ${describe(value)}`);
 }

@@ -28,6 +28,7 @@ import {
   checkHandler,
   createRegistration,
   detach,
+  dispatchEvent,
   type ReadyHandler,
   type Registration,
   type RegistrationOwner,
@@ -424,7 +425,7 @@ export class Reactor implements AsyncDisposable {
         continue;
       }
       const reg = regs[fd];
-      if (reg !== undefined && reg.generation === generation) reg.dispatch(events.events(i));
+      if (reg !== undefined && reg.generation === generation) dispatchEvent(reg, events.events(i));
     }
   }
 

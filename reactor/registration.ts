@@ -12,6 +12,7 @@
  */
 
 import { EPOLLHUP, EPOLLRDHUP, WOULD_BLOCK } from "../ffi/mod.ts";
+import { describe } from "../ffi/checks.ts";
 import { type Interest, interestEvents, READ_EVENTS, WRITE_EVENTS } from "./interest.ts";
 
 /**
@@ -116,6 +117,7 @@ let make: (
   handler: ReadyHandler | undefined,
 ) => Registration;
 let detachRegistration: (registration: Registration, message: string) => void;
+let deliver: (registration: Registration, events: number) => void;
 let making = false; // only `make` may construct (the constructor is private in TypeScript only)
 
 /** Made by `Reactor.register`: a new registration of `fd` (the arguments already checked). */
@@ -127,6 +129,11 @@ export function createRegistration(
   handler: ReadyHandler | undefined,
 ): Registration {
   return make(owner, fd, generation, events, handler);
+}
+
+/** Called by the reactor with each event of a batch (the kernel's bits: not checked again). */
+export function dispatchEvent(registration: Registration, events: number): void {
+  deliver(registration, events);
 }
 
 /** Called by the reactor once the fd is out of the set: the registration goes inert, its waits reject. */
@@ -205,6 +212,7 @@ export class Registration implements Disposable {
       }
     };
     detachRegistration = (registration, message) => registration.#detach(message);
+    deliver = (registration, events) => registration.#dispatch(events);
   }
 
   /** The registered fd. */
@@ -310,9 +318,11 @@ export class Registration implements Disposable {
    */
   async io(direction: Direction, attempt: () => number, signal?: AbortSignal): Promise<number> {
     if (direction !== "read" && direction !== "write") {
-      throw new TypeError(`direction must be "read" or "write", got ${String(direction)}`);
+      throw new TypeError(`direction must be "read" or "write", got ${describe(direction)}`);
     }
-    if (typeof attempt !== "function") throw new TypeError("attempt must be a function");
+    if (typeof attempt !== "function") {
+      throw new TypeError(`attempt must be a function, got ${describe(attempt)}`);
+    }
     for (;;) {
       const owner = this.#live();
       if (!owner.consumeBudget()) await owner.yield();
@@ -386,11 +396,20 @@ export class Registration implements Disposable {
   }
 
   /**
-   * Called by the reactor with each event: updates the cache, runs the
-   * handler, wakes waiters. Calling it yourself injects a spurious event,
-   * which every caller must tolerate anyway.
+   * Injects an event, as if epoll had reported `events` (EPOLL* bits, an
+   * integer in [0, 2^32)): updates the cache, runs the handler, wakes
+   * waiters. Every caller must tolerate spurious events anyway, so this is
+   * safe, and useful in tests.
    */
   dispatch(events: number): void {
+    if (!Number.isInteger(events) || events < 0 || events > 0xffffffff) {
+      throw new RangeError(`events must be EPOLL* bits, an integer in [0, 2^32), got ${describe(events)}`);
+    }
+    this.#dispatch(events);
+  }
+
+  // The reactor's path, events straight from the kernel: no checks.
+  #dispatch(events: number): void {
     if (this.#owner === null) return;
     let ready = 0;
     if (events & READ_EVENTS) ready |= READABLE;

@@ -499,10 +499,7 @@ let calls = 0;
  * even the child's own timers), so they are not made; each skip is reported.
  * Their owners empty this list as they fix them (see fuzz_test.ts's KNOWN).
  */
-const KNOWN_HANGS: ReadonlyArray<{ what: RegExp; arg: RegExp; owner: string }> = [
-  // writeAll loops on the caller's `byteLength` (redefined: 4096) while write sends the 4 real bytes.
-  { what: /^Conn( \(closed\))?\.writeAll$/, arg: /claiming byteLength/, owner: "net/conn.ts writeAll" },
-];
+const KNOWN_HANGS: ReadonlyArray<{ what: RegExp; arg: RegExp; owner: string }> = [];
 const skipped: string[] = [];
 const ourReasons = new Set<unknown>(); // abort reasons of signals this child passed
 

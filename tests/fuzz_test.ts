@@ -31,13 +31,6 @@ const CHILD_FLAGS = ["--allow-ffi", "--allow-read", "--allow-env"];
  * (`what`) and its error; the list is meant to shrink to nothing.
  */
 const KNOWN: ReadonlyArray<{ what: RegExp; error: RegExp; owner: string }> = [
-  // A forged Uint8Array reaches the engine's getters; a Symbol reaches a template string.
-  {
-    what: /^Conn( \(closed\))?\.(read|write|writeAll|setIdleTimeout)( \(settled late\))?$/,
-    error: /incompatible receiver|Cannot convert a Symbol/,
-    owner: "net/conn.ts",
-  },
-  { what: /^new Listener$/, error: /Cannot read properties of null/, owner: "net/listener.ts" },
   // A second wait() / an idle() during a wait throw a plain Error (not RangeError/TypeError/Deno.errors).
   {
     what: /^Poller\.(wait|idle)$/,
@@ -51,11 +44,6 @@ const KNOWN: ReadonlyArray<{ what: RegExp; error: RegExp; owner: string }> = [
     error:
       /this\.waker\.\w+ is not a function|Cannot create property '\w+' on|Cannot read properties of \w+ \(reading '\w+'\)/,
     owner: "reactor/poller.ts",
-  },
-  {
-    what: /^Registration( \(deregistered\))?\.(io|dispatch)$/,
-    error: /incompatible receiver|Cannot mix BigInt|Cannot convert/,
-    owner: "reactor/registration.ts",
   },
 ];
 
