@@ -45,6 +45,7 @@
 export { Epoll, type EpollOptions } from "./epoll/epoll.ts";
 export {
   defaultReactor,
+  type Direction,
   type Interest,
   MAX_TIMER_DELAY_MS,
   type ParkStrategy,

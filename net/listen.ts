@@ -128,7 +128,9 @@ export type ListenOptions = TcpListenOptions | UnixListenOptions;
  * ```
  */
 export function listen(options: TcpListenOptions): Listener<NetAddr>;
+/** Listens on a Unix socket: the listener's `addr` is a {@linkcode UnixAddr}. See the TCP overload. */
 export function listen(options: UnixListenOptions): Listener<UnixAddr>;
+/** Listens on TCP or a Unix socket, decided at run time. See the TCP overload. */
 export function listen(options: ListenOptions): Listener;
 export function listen(options: ListenOptions): Listener {
   const ep = endpoint(options, "0.0.0.0");
@@ -239,7 +241,9 @@ export interface UnixConnectOptions extends UnixOptions, CommonOptions {
  * ```
  */
 export function connect(options: TcpConnectOptions): Promise<Conn<NetAddr>>;
+/** Connects to a Unix socket: the conn's addresses are {@linkcode UnixAddr}s. See the TCP overload. */
 export function connect(options: UnixConnectOptions): Promise<Conn<UnixAddr>>;
+/** Connects over TCP or to a Unix socket, decided at run time. See the TCP overload. */
 export function connect(options: ConnectOptions): Promise<Conn>;
 export async function connect(options: ConnectOptions): Promise<Conn> {
   checkOptions(options);

@@ -9,7 +9,7 @@
 import { Reactor } from "./reactor.ts";
 
 export { Reactor, type ReactorOptions } from "./reactor.ts";
-export { type ReadyHandler, Registration } from "./registration.ts";
+export { type Direction, type ReadyHandler, Registration } from "./registration.ts";
 export { type Interest, READ_EVENTS, toEvents, WRITE_EVENTS } from "./interest.ts";
 export { Poller, type PollerOptions, type PollerStats, WAKER_DATA, yieldMacrotask } from "./poller.ts";
 export { createParker, NonblockingParker, type Parker, type ParkStrategy } from "./park.ts";

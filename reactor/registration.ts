@@ -60,7 +60,17 @@ export interface RegistrationOwner {
   setRef(registration: Registration, ref: boolean): void;
 }
 
-/** Which side of an fd an operation uses: `readable()` or `writable()` readiness. */
+/**
+ * Which side of an fd an operation uses: `readable()` or `writable()`
+ * readiness (see `Registration.io`).
+ *
+ * ```ts
+ * import type { Direction } from "@libc/epoll";
+ *
+ * const sides: Direction[] = ["read", "write"];
+ * console.log(sides.length); // 2
+ * ```
+ */
 export type Direction = "read" | "write";
 
 interface Waiter {
