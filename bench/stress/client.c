@@ -30,7 +30,7 @@
  * EOF on stdin means close; so does --deadline (seconds since start, a hard bound).
  *
  * Output, stdout, one line each:
- *   stat t=MS up= est= failed= dropped= sent= ok= late= lost= bad= eof= rst= inflight= n= sum= max= h=IDX:COUNT,...
+ *   stat t=MS up= est= failed= dropped= sent= ok= late= lost= bad= eof= rst= inflight= oldest=MS n= sum= max= h=IDX:COUNT,...
  *     once a second and before every event line; counters are cumulative, n/sum/max/h cover the
  *     echoes since the previous stat line (latency in µs; h is a log-linear histogram, see bucket_of).
  *   up MS            every connection is up or has failed
@@ -138,14 +138,24 @@ static unsigned bucket_of(uint64_t us) {
   return idx < LAT_BUCKETS ? idx : LAT_BUCKETS - 1;
 }
 
+/* The age of the oldest beat still out, ms: a stalled connection shows here long before the end. */
+static uint64_t oldest_ms(void) {
+  uint64_t now = clock_ns(), oldest = 0;
+  for (int i = 0; i < next_conn && n_inflight > 0; i++) {
+    const conn_t *c = &conns[i];
+    if (c->inflight && c->state == S_UP && now - c->sent_ns > oldest) oldest = now - c->sent_ns;
+  }
+  return oldest / 1000000ull;
+}
+
 static void stat_line(void) {
   printf("stat t=%llu up=%llu est=%llu failed=%llu dropped=%llu sent=%llu ok=%llu late=%llu lost=%llu bad=%llu "
-         "eof=%llu rst=%llu inflight=%llu n=%llu sum=%llu max=%llu h=",
+         "eof=%llu rst=%llu inflight=%llu oldest=%llu n=%llu sum=%llu max=%llu h=",
          (unsigned long long)ms_since(t0), (unsigned long long)n_up, (unsigned long long)n_est,
          (unsigned long long)n_failed, (unsigned long long)n_dropped, (unsigned long long)n_sent, (unsigned long long)n_ok,
          (unsigned long long)n_late, (unsigned long long)n_lost, (unsigned long long)n_bad,
          (unsigned long long)n_eof, (unsigned long long)n_rst, (unsigned long long)n_inflight,
-         (unsigned long long)lat_n, (unsigned long long)lat_sum, (unsigned long long)lat_max);
+         (unsigned long long)oldest_ms(), (unsigned long long)lat_n, (unsigned long long)lat_sum, (unsigned long long)lat_max);
   bool first = true;
   for (unsigned i = 0; i < LAT_BUCKETS; i++) {
     if (lat_hist[i] == 0) continue;

@@ -23,6 +23,8 @@ export interface Counters {
   eof: number;
   rst: number;
   inflight: number;
+  /** Age of the oldest heartbeat still out, ms (the fleet's is the largest). */
+  oldest: number;
 }
 
 const COUNTER_NAMES: (keyof Counters)[] = [
@@ -38,6 +40,7 @@ const COUNTER_NAMES: (keyof Counters)[] = [
   "eof",
   "rst",
   "inflight",
+  "oldest",
 ];
 
 /** All zero. */
@@ -148,6 +151,7 @@ export class Fleet {
   totals(): Counters {
     const sum = zeroCounters();
     for (const c of this.clients) for (const k of COUNTER_NAMES) sum[k] += c.counters[k];
+    sum.oldest = Math.max(0, ...this.clients.map((c) => c.counters.oldest));
     return sum;
   }
 

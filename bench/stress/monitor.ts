@@ -112,7 +112,7 @@ export class Monitor {
       } ms`,
       `err ${errors ? red(int(errors)) : green("0")} lost ${lost ? red(int(lost)) : green("0")}${
         totals?.late ? yellow(` late ${int(totals.late)}`) : ""
-      }`,
+      }${totals?.inflight ? ` out ${int(totals.inflight)}, oldest ${ms(totals.oldest / 1000)} s` : ""}`,
       `srv ${int(server.rssKiB / 1024)} MB ${int(srvCpu)}% (${server.each.size} procs)`,
       `cli ${int(cliCpu)}%`,
       `tcp mem ${int(k.tcpMemBytes / MB)} MB slab ${int(k.slabBytes / MB)} MB (+${

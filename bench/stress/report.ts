@@ -8,9 +8,8 @@
  * @module
  */
 
-import { green, red, yellow } from "@std/fmt/colors";
-import { renderSvg } from "../lib/svg.ts";
-import { renderTable } from "../lib/table.ts";
+import { barChart, type Panel } from "../lib/chart.ts";
+import { median, table } from "../lib/report.ts";
 import type { LatencySummary } from "./hist.ts";
 import type { PhaseStats, RunConfig, RunResult } from "./run.ts";
 import type { SysctlChange, SysctlCheck } from "./sysctl.ts";
@@ -35,6 +34,9 @@ export interface TimeSplit {
   other: number;
   /** The kernel's drops, retransmits and TCP memory pressure over the phase. */
   net: NetCounters;
+  /** ksoftirqd: CPU s run and s waited for a CPU over the phase. */
+  ksoftirqdRunS: number;
+  ksoftirqdWaitS: number;
 }
 
 /** One stress run, as stored in bench/results/stress.json. */
@@ -74,6 +76,9 @@ export interface StressRecord {
   totalMB: number;
   /** Server RSS after each round's connections closed. */
   serverRssClosedMB: number[];
+  /** Live JS heap + external per connection after a full GC (servers that report it), and after close, MB. */
+  serverHeapBytesPerConn: number | null;
+  serverHeapClosedMB: (number | null)[];
   clientRssMB: number;
   /** Servers' CPU over the paced heartbeats, share of the whole machine (all cores), %. */
   cpuPercent: number | null;
@@ -86,12 +91,6 @@ export interface StressRecord {
   slabTopMB: [string, number][];
   sysctls: { checks: SysctlCheck[]; changed: SysctlChange[] };
   notes: string[];
-}
-
-function median(xs: number[]): number | null {
-  if (!xs.length) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 function split(p: PhaseStats, per: number, cores: number): TimeSplit {
@@ -107,6 +106,8 @@ function split(p: PhaseStats, per: number, cores: number): TimeSplit {
     softirq: p.machine.total > 0 ? p.machine.softirq / p.machine.total : 0,
     other: Math.max(0, busy - ours) / Math.max(1e-9, p.wallS * cores),
     net: p.net,
+    ksoftirqdRunS: p.softirqSched.runS,
+    ksoftirqdWaitS: p.softirqSched.waitS,
   };
 }
 
@@ -173,6 +174,13 @@ export function toRecord(
       (x.memory.find((m) => m.at === "closed")?.serverRssKiB ?? 0) / KiB
     ),
     clientRssMB: up.clientRssKiB / KiB,
+    serverHeapBytesPerConn: up.serverHeapBytes === null || res.rest.serverHeapBytes === null
+      ? null
+      : (up.serverHeapBytes - res.rest.serverHeapBytes) / cfg.conns,
+    serverHeapClosedMB: res.rounds.map((x) => {
+      const b = x.memory.find((m) => m.at === "closed")?.serverHeapBytes;
+      return b == null ? null : b / MiB;
+    }),
     cpuPercent: beats ? ((beats.server.userS + beats.server.sysS) / beats.wallS / cores) * 100 : null,
     machinePercent: beats ? ((beats.machine.total - beats.machine.idle) / beats.machine.total) * 100 : null,
     peakEstablishRate: res.peakEstablishRate,
@@ -221,8 +229,8 @@ export const HEADERS = [
   "other CPU",
 ];
 
-/** One row per record; `colour` marks losses and noise. */
-export function tableRows(records: StressRecord[], colour: boolean): string[][] {
+/** One row per record. */
+export function tableRows(records: StressRecord[]): string[][] {
   return records.map((r) => {
     const lost = r.lost + r.failed + r.dropped + r.bad;
     const other = r.time.beats?.other ?? null;
@@ -238,23 +246,16 @@ export function tableRows(records: StressRecord[], colour: boolean): string[][] 
       f1(r.sweepS[0]),
       int(r.serverBytesPerConn),
       int(r.kernelBytesPerConn),
-      colour ? (lost ? red(String(lost)) : green("0")) : String(lost),
-      colour && r.late ? yellow(int(r.late)) : int(r.late),
-      colour && other !== null && other > 0.1 ? yellow(otherText) : otherText,
+      String(lost),
+      int(r.late),
+      otherText,
     ];
   });
 }
 
-/** The text table of `records`. */
+/** The table of `records` (Markdown, aligned: it reads as well in a terminal). */
 export function renderStressTable(records: StressRecord[]): string {
-  return renderTable(HEADERS, tableRows(records, true));
-}
-
-/** The same as a Markdown table. */
-export function markdownTable(records: StressRecord[]): string {
-  const rows = tableRows(records, false);
-  const line = (cells: string[]): string => `| ${cells.join(" | ")} |`;
-  return [line(HEADERS), line(HEADERS.map(() => "---")), ...rows.map(line)].join("\n");
+  return table(HEADERS, tableRows(records));
 }
 
 /** The non-zero network counters of a phase, e.g. "softnetDropped 21007, retransSegs 8142". */
@@ -274,7 +275,7 @@ export function timeLines(r: StressRecord): string[] {
       `per ${per}, clients ${f1(t.clientUs)} µs; server run-queue wait ${wait} s per s run; machine ` +
       `${(t.machineBusy * 100).toFixed(0)}% busy (softirq ${(t.softirq * 100).toFixed(0)}%), other ${
         (t.other * 100).toFixed(0)
-      }%${netText(t.net)}`;
+      }%; ksoftirqd ran ${f1(t.ksoftirqdRunS)} s, waited ${f1(t.ksoftirqdWaitS)} s${netText(t.net)}`;
   });
 }
 
@@ -296,7 +297,7 @@ export function saveRecord(dir: string, record: StressRecord): StressRecord[] {
     `${dir}/stress.json`,
     JSON.stringify({ updated: record.date, runs: records }, null, 2) + "\n",
   );
-  Deno.writeTextFileSync(`${dir}/stress.md`, markdownTable(records) + "\n");
+  Deno.writeTextFileSync(`${dir}/stress.md`, renderStressTable(records) + "\n");
   Deno.writeTextFileSync(`${dir}/stress.svg`, stressChart(records));
   return records;
 }
@@ -310,30 +311,29 @@ function groupLabel(r: StressRecord): string {
 export function stressChart(records: StressRecord[]): string {
   const servers = [...new Set(records.map((r) => r.server))];
   const groups = [...new Set(records.map(groupLabel))];
-  const panel = (title: string, value: (r: StressRecord) => number | null | undefined) => ({
+  const panel = (title: string, value: (r: StressRecord) => number | null | undefined): Panel => ({
     title,
-    relative: false,
-    groups: groups.map((label) => ({
-      label,
-      sublabel: "",
-      values: new Map(servers.map((s) => {
+    groups,
+    values: servers.map((s) =>
+      groups.map((label) => {
         const r = records.find((x) => x.server === s && groupLabel(x) === label);
-        return [s, r ? value(r) ?? null : null];
-      })),
-    })),
+        return r ? value(r) ?? null : null;
+      })
+    ),
+    log: true,
   });
-  return renderSvg(
+  return barChart(
     "Stress: long-lived connections with heartbeats, one 2-core machine",
     [
       "Every echo verified byte for byte; memory = server RSS + kernel slab and socket buffers (both ends).",
-      "Lower is better in every panel. Other engineers' work ran on the same machine (see 'other CPU').",
+      "Lower is better in every panel (log scale). Other engineers' work ran on the same machine (see 'other CPU').",
     ],
+    servers,
     [
       panel("Time to establish every connection, s", (r) => r.establishS),
       panel("Heartbeat sweep (one echo on every connection), s", (r) => r.sweepS[0]),
       panel("Memory, MB (server RSS + kernel)", (r) => r.totalMB),
       panel("Heartbeat echo latency p99, ms", (r) => r.beatLatency?.p99Ms),
     ],
-    servers,
   );
 }

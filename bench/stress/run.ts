@@ -30,6 +30,7 @@ import {
   type SchedSample,
   slabGrowth,
   slabGrowthBytes,
+  softirqThreads,
 } from "./system.ts";
 
 /** Most connections one client process opens (the fd limit is 20,000, hard). */
@@ -83,6 +84,8 @@ export interface PhaseStats {
   /** Servers' threads: run vs run-queue wait, context switches. */
   serverSched: SchedSample;
   clientSched: SchedSample;
+  /** The ksoftirqd threads: how long they ran, and waited for a CPU. */
+  softirqSched: SchedSample;
   /** Drops, retransmits, TCP memory pressure over the phase (machine-wide). */
   net: NetCounters;
   latency: LatencySummary | null;
@@ -92,6 +95,8 @@ export interface PhaseStats {
 export interface MemorySample {
   at: string;
   serverRssKiB: number;
+  /** Live JS heap + external of the servers after a full GC (servers that report it; see net_echo.ts). */
+  serverHeapBytes: number | null;
   clientRssKiB: number;
   kernel: KernelSample;
 }
@@ -130,6 +135,26 @@ export interface RunResult {
 
 const LISTENING = /^listening on (.+):(\d+)$/;
 
+/** The last `heap {…}` line of each server that prints them, and how many it printed. */
+const heaps = new Map<number, { heapUsed: number; external: number; count: number }>();
+
+/**
+ * Asks every server for its live heap (SIGUSR2: a full GC, then `heap
+ * {Deno.memoryUsage()}`), waits up to 5 s for all, and sums heapUsed +
+ * external; null for servers that do not report it.
+ */
+async function heapOf(pids: number[], plan: ServerPlan | null): Promise<number | null> {
+  if (!plan?.heap || pids.length === 0) return null;
+  const before = pids.map((pid) => heaps.get(pid)?.count ?? 0);
+  for (const pid of pids) Deno.kill(pid, "SIGUSR2");
+  const end = performance.now() + 5_000;
+  while (pids.some((pid, i) => (heaps.get(pid)?.count ?? 0) <= before[i])) {
+    if (performance.now() > end) return null;
+    await sleep(20);
+  }
+  return pids.reduce((sum, pid) => sum + heaps.get(pid)!.heapUsed + heaps.get(pid)!.external, 0);
+}
+
 async function startServer(
   plan: ServerPlan,
   port: number,
@@ -144,6 +169,10 @@ async function startServer(
     onLine: (line) => {
       const m = LISTENING.exec(line);
       if (m) resolve(Number(m[2]));
+      if (line.startsWith("heap ")) {
+        const { heapUsed, external } = JSON.parse(line.slice(5));
+        heaps.set(proc.pid, { heapUsed, external, count: (heaps.get(proc.pid)?.count ?? 0) + 1 });
+      }
     },
   });
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -196,6 +225,8 @@ export function splitClients(conns: number, ports: number[]): { ports: number[];
   return { ports: each.map((_, i) => ports[i % ports.length]), conns: each };
 }
 
+const KSOFTIRQD = softirqThreads();
+
 class PhaseClock {
   #t = performance.now();
   #server: ReturnType<typeof sampleProcs>;
@@ -203,6 +234,7 @@ class PhaseClock {
   #cpu: CpuSample = sampleCpu();
   #ss: SchedSample;
   #cs: SchedSample;
+  #ks: SchedSample = sampleSched(KSOFTIRQD);
   #net: NetCounters = sampleNet();
 
   constructor(readonly serverPids: number[], readonly clientPids: number[]) {
@@ -227,6 +259,7 @@ class PhaseClock {
       },
       serverSched: schedDelta(this.#ss, sampleSched(this.serverPids)),
       clientSched: schedDelta(this.#cs, sampleSched(this.clientPids)),
+      softirqSched: schedDelta(this.#ks, sampleSched(KSOFTIRQD)),
       net: netDelta(this.#net, sampleNet()),
       latency,
     };
@@ -235,9 +268,15 @@ class PhaseClock {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function memoryAt(at: string, serverPids: number[], clientPids: number[]): MemorySample {
+async function memoryAt(
+  at: string,
+  serverPids: number[],
+  clientPids: number[],
+  plan: ServerPlan | null,
+): Promise<MemorySample> {
   return {
     at,
+    serverHeapBytes: await heapOf(serverPids, plan),
     serverRssKiB: sampleProcs(serverPids).rssKiB,
     clientRssKiB: sampleProcs(clientPids).rssKiB,
     kernel: sampleKernel(),
@@ -286,7 +325,7 @@ async function round(
   const limits = phaseTimeouts(cfg);
   const split = splitClients(cfg.conns, ports);
   const slab0 = sampleSlabCaches();
-  const start = memoryAt("start", serverPids, []);
+  const start = await memoryAt("start", serverPids, [], null);
   const phases: Record<string, PhaseStats> = {};
   const memory: MemorySample[] = [];
   for (const k of mon.latency.keys()) mon.latency.delete(k);
@@ -311,7 +350,7 @@ async function round(
     const establishS = allUp ? (performance.now() - t0) / 1000 : null;
     phases.establish = clock.end(mon.latency.get("establish")?.summary() ?? null);
     await sleep(cfg.settle * 1000);
-    memory.push(memoryAt("up", serverPids, fleet.pids));
+    memory.push(await memoryAt("up", serverPids, fleet.pids, cfg.plan));
     const slabUp = sampleSlabCaches();
     const slabTop = slabGrowth(slab0, slabUp);
     const upK = memory[0].kernel;
@@ -335,11 +374,11 @@ async function round(
       await fleet.send(`beat ${cfg.interval} ${cfg.beats}`);
       return (await fleet.waitAll("beaten", 1, limits.beats * 1000)) ? (performance.now() - st) / 1000 : null;
     });
-    memory.push(memoryAt("beats", serverPids, fleet.pids));
+    memory.push(await memoryAt("beats", serverPids, fleet.pids, null));
     const totals = fleet.totals();
     const done = await phase("close", mon, pids, phases, () => fleet.close(30_000));
     await sleep(cfg.settle * 1000);
-    memory.push(memoryAt("closed", serverPids, []));
+    memory.push(await memoryAt("closed", serverPids, [], cfg.plan));
     const establishClientMs = fleet.slowest("up", 1);
     return {
       establishS,
@@ -378,7 +417,7 @@ export async function runStress(cfg: RunConfig): Promise<RunResult> {
   const mon = new Monitor(serverPids, before, cfg.print);
   try {
     await sleep(cfg.settle * 1000);
-    const rest = memoryAt("rest", serverPids, []);
+    const rest = await memoryAt("rest", serverPids, [], cfg.plan);
     const restFds = serverPids.map(openFds);
     mon.start();
     const rounds: RoundResult[] = [];

@@ -17,6 +17,8 @@ export const SERVER_NAMES = [
   "node-net",
   "net-pipe",
   "net-buffer",
+  "net-reader",
+  "net-small",
 ] as const;
 /** One of {@linkcode SERVER_NAMES}. */
 export type ServerName = typeof SERVER_NAMES[number];
@@ -39,6 +41,8 @@ export interface ServerPlan {
   env?: Record<string, string>;
   /** One of this package's servers (the targets apply to these). */
   ours: boolean;
+  /** It prints its live heap on SIGUSR2 (bench/stress/net_echo.ts). */
+  heap?: boolean;
 }
 
 /** Paths of what was built. */
@@ -160,12 +164,16 @@ export function planServer(name: ServerName, root: string, builds: Builds): Serv
         argv: (port) => ["node", "bench/peers/node_net.mjs", "--port", String(port)],
       };
     case "net-pipe":
-    case "net-buffer": {
+    case "net-buffer":
+    case "net-reader":
+    case "net-small": {
       const idiom = name.slice(4);
-      const base = [deno, "run", "--allow-ffi", `${root}/bench/stress/net_echo.ts`, "--idiom", idiom];
+      const script = `${root}/bench/stress/net_echo.ts`;
+      const base = [deno, "run", "--allow-ffi", "--v8-flags=--expose-gc", script, "--idiom", idiom];
       return {
         name,
         ours: true,
+        heap: true,
         sharing: "--reuse-port",
         argv: (port, share) => [...base, "--port", String(port), ...(share ? ["--reuse-port"] : [])],
       };

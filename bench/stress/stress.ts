@@ -28,7 +28,7 @@
 
 import { parseArgs } from "@std/cli";
 import { bold, red, setColorEnabled, yellow } from "@std/fmt/colors";
-import { describeMachine, machineLine } from "../lib/machine.ts";
+import { machineLine } from "../lib/report.ts";
 import { stopAllProcs } from "./procs.ts";
 import { renderStressTable, saveRecord, type StressRecord, timeLines, toRecord } from "./report.ts";
 import { PER_SOURCE } from "./fleet.ts";
@@ -206,7 +206,7 @@ async function main(opts: Options): Promise<number> {
     opts.window * Math.ceil(opts.conns / PER_CLIENT),
   );
   const changed: SysctlChange[] = [];
-  const machine = machineLine(await describeMachine());
+  const machine = await machineLine();
   console.log(
     bold(`stress: ${name}, ${opts.conns.toLocaleString("en-US")} connections`) +
       `, ${procs} server process(es) (${spread}${
@@ -291,6 +291,13 @@ function report(r: StressRecord, clientErrors: string[]): void {
         r.kernelBytesPerConn.toFixed(0)
       } B/conn, both ends); clients ${r.clientRssMB.toFixed(0)} MB`,
   );
+  if (r.serverHeapBytesPerConn !== null) {
+    console.log(
+      `live JS heap (after a full GC): ${r.serverHeapBytesPerConn.toFixed(0)} B/conn; after close ${
+        r.serverHeapClosedMB.map((m) => m?.toFixed(1)).join(", ")
+      } MB`,
+    );
+  }
   if (r.slabTopMB.length) {
     console.log(`slab growth: ${r.slabTopMB.map(([n, mb]) => `${n} ${mb} MB`).join(", ")}`);
   }

@@ -8,8 +8,8 @@
  * @module
  */
 
-import { CLK_TCK } from "../lib/proc.ts";
-
+/** USER_HZ, the unit of /proc times: 100 by the Linux ABI. */
+const CLK_TCK = 100;
 const PAGE = 4096;
 
 function readText(path: string): string | null {
@@ -217,6 +217,8 @@ export function schedDelta(a: SchedSample, b: SchedSample): SchedSample {
 export interface NetCounters {
   /** /proc/net/softnet_stat, summed over CPUs: packets dropped because a CPU's backlog was full. */
   softnetDropped: number;
+  /** …and times net_rx_action ran out of budget with packets left (handed to ksoftirqd). */
+  timeSqueeze: number;
   /** /proc/net/snmp Tcp: RetransSegs. */
   retransSegs: number;
   /** /proc/net/netstat TcpExt: */
@@ -245,13 +247,16 @@ function keyed(text: string | null, prefix: string): Map<string, number> {
 export function sampleNet(): NetCounters {
   const tcp = keyed(readText("/proc/net/snmp"), "Tcp:");
   const ext = keyed(readText("/proc/net/netstat"), "TcpExt:");
-  let softnetDropped = 0;
+  let softnetDropped = 0, timeSqueeze = 0;
   for (const line of (readText("/proc/net/softnet_stat") ?? "").trim().split("\n")) {
-    softnetDropped += parseInt(line.split(/\s+/)[1] ?? "0", 16) || 0;
+    const f = line.split(/\s+/);
+    softnetDropped += parseInt(f[1] ?? "0", 16) || 0;
+    timeSqueeze += parseInt(f[2] ?? "0", 16) || 0;
   }
   const x = (name: string): number => ext.get(name) ?? 0;
   return {
     softnetDropped,
+    timeSqueeze,
     retransSegs: tcp.get("RetransSegs") ?? 0,
     timeouts: x("TCPTimeouts"),
     lossProbes: x("TCPLossProbes"),
@@ -270,6 +275,16 @@ export function netDelta(a: NetCounters, b: NetCounters): NetCounters {
   return Object.fromEntries(
     Object.keys(a).map((k) => [k, b[k as keyof NetCounters] - a[k as keyof NetCounters]]),
   ) as unknown as NetCounters;
+}
+
+/** The PIDs of the ksoftirqd threads: loopback packets wait for them when softirqs are deferred. */
+export function softirqThreads(): number[] {
+  const out: number[] = [];
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    if ((readText(`/proc/${e.name}/comm`) ?? "").startsWith("ksoftirqd/")) out.push(Number(e.name));
+  }
+  return out;
 }
 
 /** Open fds of one process (a directory listing of /proc/PID/fd), or null when it is gone. */
