@@ -266,12 +266,6 @@ export class Registration implements Disposable {
     this.#events = events;
   }
 
-  /** Replaces the handler (or removes it with `undefined`). */
-  setHandler(handler: ReadyHandler | undefined): void {
-    checkHandler(handler);
-    this.#handler = handler;
-  }
-
   /**
    * Resolves when the cache says readable: at once if no EAGAIN was seen
    * since the last event (within the cooperative budget; see the class doc).

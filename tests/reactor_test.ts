@@ -928,7 +928,7 @@ Deno.test("interest: toEvents refuses out-of-range numbers, unknown bits, wrong 
 // Regression: a handler that was not a function was accepted, and threw from
 // inside the loop at the first event.
 reactorTest(
-  "register(), setHandler() and readable() refuse a handler or signal of the wrong type",
+  "register() and readable() refuse a handler or signal of the wrong type; setHandler is gone (one way: register's)",
   async (t) => {
     const efd = makeEventfd(t.fds);
     for (const bad of ["log", null, 5, {}]) {
@@ -939,7 +939,7 @@ reactorTest(
     }
     assertEquals(t.reactor.size, 0);
     const reg = t.reactor.register(efd, { readable: true });
-    assertThrows(() => reg.setHandler("log" as unknown as ReadyHandler), TypeError, "handler");
+    assertEquals("setHandler" in reg, false);
     const notASignal = { aborted: false } as unknown as AbortSignal;
     await assertRejects(() => reg.readable(notASignal), TypeError, "AbortSignal");
     await assertRejects(() => reg.writable(notASignal), TypeError, "AbortSignal");
