@@ -64,7 +64,19 @@ export function describe(value: unknown): string {
 
 /**
  * Throws a RangeError unless `fd` is an integer in [0, 2^31); returns it
- * (-0 as 0, which FFI would refuse).
+ * (-0 as 0, which FFI would refuse). `name` goes into the message. Every
+ * wrapper runs it; call it where your own code takes an fd.
+ *
+ * ```ts
+ * import { checkFd } from "@libc/epoll/ffi";
+ *
+ * console.log(checkFd(3), Object.is(checkFd(-0), 0)); // 3 true
+ * try {
+ *   checkFd(Number("x"), "epfd");
+ * } catch (err) {
+ *   console.log((err as Error).message); // epfd must be an integer in [0, 2^31), got NaN
+ * }
+ * ```
  */
 export function checkFd(fd: number, name = "fd"): number {
   if (typeof name !== "string") {

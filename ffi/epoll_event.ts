@@ -22,7 +22,19 @@
 
 import { checkFlags, checkInt, checkString, describe } from "./checks.ts";
 
-/** The byte layout of `struct epoll_event` on one architecture. */
+/**
+ * The byte layout of `struct epoll_event` on one architecture: what
+ * {@linkcode EventBuffer} needs to read the events another process or
+ * architecture wrote.
+ *
+ * ```ts
+ * import { type EpollEventLayout, NATIVE_LAYOUT } from "@libc/epoll/ffi";
+ *
+ * const { size, dataOffset }: EpollEventLayout = NATIVE_LAYOUT;
+ * // The 64-bit data always ends the struct, after the 32-bit events.
+ * console.log(size - dataOffset, dataOffset >= 4); // 8 true
+ * ```
+ */
 export interface EpollEventLayout {
   /** `sizeof(struct epoll_event)`. */
   readonly size: 12 | 16;
@@ -30,18 +42,57 @@ export interface EpollEventLayout {
   readonly dataOffset: 4 | 8;
 }
 
-/** x86_64: packed, 12 bytes. */
+/**
+ * x86_64: packed, 12 bytes, `data` at offset 4.
+ *
+ * ```ts
+ * import { EPOLLIN, EventBuffer, LAYOUT_X86_64 } from "@libc/epoll/ffi";
+ *
+ * const events = new EventBuffer(2, LAYOUT_X86_64);
+ * events.set(1, EPOLLIN, 7);
+ * console.log(events.bytes.length, events.bytes[12 + 4]); // 24 7
+ * ```
+ */
 export const LAYOUT_X86_64: EpollEventLayout = Object.freeze({ size: 12, dataOffset: 4 });
-/** aarch64 and other naturally aligned ABIs: 16 bytes. */
+/**
+ * aarch64 and other naturally aligned ABIs: 16 bytes, `data` at offset 8.
+ *
+ * ```ts
+ * import { EPOLLIN, EventBuffer, LAYOUT_AARCH64 } from "@libc/epoll/ffi";
+ *
+ * const events = new EventBuffer(2, LAYOUT_AARCH64);
+ * events.set(1, EPOLLIN, 7);
+ * console.log(events.bytes.length, events.bytes[16 + 8]); // 32 7
+ * ```
+ */
 export const LAYOUT_AARCH64: EpollEventLayout = Object.freeze({ size: 16, dataOffset: 8 });
 
-/** The layout for an architecture name as in `Deno.build.arch` (every arch but x86_64 is aligned). */
+/**
+ * The layout for an architecture name as in `Deno.build.arch` (every arch
+ * but x86_64 is aligned).
+ *
+ * ```ts
+ * import { LAYOUT_AARCH64, LAYOUT_X86_64, layoutFor } from "@libc/epoll/ffi";
+ *
+ * console.log(layoutFor("x86_64") === LAYOUT_X86_64, layoutFor("aarch64") === LAYOUT_AARCH64); // true true
+ * console.log(layoutFor("riscv64")); // { size: 16, dataOffset: 8 }
+ * ```
+ */
 export function layoutFor(arch: string): EpollEventLayout {
   checkString(arch, "arch");
   return arch === "x86_64" ? LAYOUT_X86_64 : LAYOUT_AARCH64;
 }
 
-/** The layout of the running process. */
+/**
+ * The layout of the running process: what the kernel writes here, and the
+ * default of {@linkcode EventBuffer}.
+ *
+ * ```ts
+ * import { layoutFor, NATIVE_LAYOUT } from "@libc/epoll/ffi";
+ *
+ * console.log(NATIVE_LAYOUT === layoutFor(Deno.build.arch)); // true
+ * ```
+ */
 export const NATIVE_LAYOUT: EpollEventLayout = layoutFor(Deno.build.arch);
 
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
@@ -53,7 +104,21 @@ const MAX_CAPACITY = 2 ** 20;
 // What the kernel writes per event, whatever layout a buffer was made for.
 const NATIVE_SIZE = NATIVE_LAYOUT.size;
 
-/** Checks that `data` fits the package's epoll data range: an integer in [0, 2^53). */
+/**
+ * Checks that `data` fits the package's epoll data range: an integer in
+ * [0, 2^53). Throws a RangeError otherwise, before anything is registered.
+ *
+ * ```ts
+ * import { checkData } from "@libc/epoll/ffi";
+ *
+ * checkData(2 ** 53 - 1); // fine: the largest
+ * try {
+ *   checkData(-1);
+ * } catch (err) {
+ *   console.log((err as Error).message); // epoll data must be an integer in [0, 2^53), got -1
+ * }
+ * ```
+ */
 export function checkData(data: number): void {
   if (!Number.isSafeInteger(data) || data < 0) {
     throw new RangeError(`epoll data must be an integer in [0, 2^53), got ${describe(data)}`);
@@ -91,12 +156,21 @@ let fill: (events: EventBuffer, n: number) => void;
  * `epoll.poll()`), which does allocate; hot loops should index instead.
  *
  * ```ts
- * import { EPOLLIN, EventBuffer } from "@libc/epoll/ffi";
+ * import { close, EFD_NONBLOCK, epoll_create1, epoll_ctl, EPOLL_CTL_ADD, epoll_wait, EPOLLIN, EventBuffer, eventfd, eventfd_write } from "@libc/epoll/ffi";
  *
- * const events = new EventBuffer(4);
- * events.set(0, EPOLLIN, 42);
- * events.length = 1;
- * console.log([...events]); // [[42, 1]]
+ * const epfd = epoll_create1();
+ * const efd = eventfd(0, EFD_NONBLOCK);
+ * epoll_ctl(epfd, EPOLL_CTL_ADD, efd, EPOLLIN, 2 ** 40 + efd); // any data in [0, 2^53)
+ * eventfd_write(efd, 1);
+ * const events = new EventBuffer(16);
+ * const n = epoll_wait(epfd, events, undefined, 0);
+ * for (let i = 0; i < n; i++) {
+ *   console.log(events.events(i) === EPOLLIN, events.dataHigh(i), events.dataLow(i) === efd); // true 256 true
+ * }
+ * events.set(0, EPOLLIN, 42); // entries are writable too, e.g. to build a batch by hand
+ * console.log(events.length, [...events]); // 1 [[42, 1]]
+ * close(efd);
+ * close(epfd);
  * ```
  */
 export class EventBuffer {

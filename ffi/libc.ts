@@ -22,10 +22,52 @@
 
 import { symbols } from "./symbols.ts";
 
-/** Environment variable naming the libc to load, by absolute path. */
+/**
+ * Environment variable naming the libc to load, by absolute path. It is read
+ * only when `--allow-env` already grants it (never a prompt), and only when
+ * this package first loads libc. With it, `--allow-ffi` can be scoped to
+ * that one file.
+ *
+ * ```ts
+ * import { libcCandidates, LIBC_PATH_ENV } from "@libc/epoll/ffi";
+ *
+ * const path = libcCandidates().find((p) => {
+ *   try {
+ *     return Deno.statSync(p).isFile;
+ *   } catch {
+ *     return false;
+ *   }
+ * });
+ * if (path !== undefined) {
+ *   // A child process whose FFI grant covers only that file.
+ *   const child = `import { eventfd, close, libcPath } from "${import.meta.resolve("@libc/epoll/ffi")}";
+ *     close(eventfd());
+ *     console.log(libcPath() === Deno.env.get("${LIBC_PATH_ENV}"));`;
+ *   const { stdout } = await new Deno.Command(Deno.execPath(), {
+ *     args: ["eval", `--allow-ffi=${path}`, `--allow-env=${LIBC_PATH_ENV}`, child],
+ *     env: { [LIBC_PATH_ENV]: path },
+ *   }).output();
+ *   console.log(new TextDecoder().decode(stdout).trim()); // true
+ * }
+ * ```
+ */
 export const LIBC_PATH_ENV = "DENO_EPOLL_LIBC";
 
-/** glibc's soname: what the dynamic loader is asked for when no path is given. */
+/**
+ * glibc's soname: what the dynamic loader is asked for when no path is given.
+ *
+ * ```ts
+ * import { DEFAULT_LIBC } from "@libc/epoll/ffi";
+ *
+ * // The dynamic loader finds the soname itself (ld.so.cache): no path needed.
+ * const lib = Deno.dlopen(DEFAULT_LIBC, { strlen: { parameters: ["buffer"], result: "usize" } });
+ * try {
+ *   console.log(DEFAULT_LIBC, lib.symbols.strlen(new TextEncoder().encode("epoll\0"))); // libc.so.6 5n
+ * } finally {
+ *   lib.close();
+ * }
+ * ```
+ */
 export const DEFAULT_LIBC = "libc.so.6";
 
 /** The loaded symbols, called directly by the wrappers in `calls.ts`. */
@@ -35,7 +77,24 @@ export type LibcSymbols = Deno.DynamicLibrary<typeof symbols>["symbols"];
 // RHEL, SUSE (lib64), then Arch and others (lib).
 const MULTIARCH: Record<string, string> = { x86_64: "x86_64-linux-gnu", aarch64: "aarch64-linux-gnu" };
 
-/** The usual absolute paths of glibc for `arch` (as in `Deno.build.arch`), most common first. */
+/**
+ * The usual absolute paths of glibc for `arch` (as in `Deno.build.arch`),
+ * most common first: where a scoped `--allow-ffi=<path>` is matched.
+ *
+ * ```ts
+ * import { libcCandidates } from "@libc/epoll/ffi";
+ *
+ * console.log(libcCandidates("aarch64")[0]); // /lib/aarch64-linux-gnu/libc.so.6
+ * const here = libcCandidates().find((path) => {
+ *   try {
+ *     return Deno.statSync(path).isFile;
+ *   } catch {
+ *     return false;
+ *   }
+ * });
+ * console.log(here === undefined || here.endsWith("libc.so.6")); // true
+ * ```
+ */
 export function libcCandidates(arch: string = Deno.build.arch): string[] {
   if (typeof arch !== "string") throw new TypeError(`arch must be a string such as "x86_64"`);
   const triple = Object.hasOwn(MULTIARCH, arch) ? MULTIARCH[arch] : undefined;
@@ -57,7 +116,19 @@ function envOverride(): string | undefined {
 /**
  * The library path to load without prompting: the env override when granted
  * and set, else the soname. {@linkcode libc} is loaded by the same rules plus
- * the scoped-grant and prompt steps of the module doc.
+ * the scoped-grant and prompt steps of the module doc. Useful to
+ * `Deno.dlopen` a symbol this package does not wrap from the same libc.
+ *
+ * ```ts
+ * import { libcPath } from "@libc/epoll/ffi";
+ *
+ * const lib = Deno.dlopen(libcPath(), { getpid: { parameters: [], result: "i32" } });
+ * try {
+ *   console.log(lib.symbols.getpid() === Deno.pid); // true
+ * } finally {
+ *   lib.close();
+ * }
+ * ```
  */
 export function libcPath(): string {
   return envOverride() ?? DEFAULT_LIBC;

@@ -9,18 +9,82 @@
 import { AF_INET, AF_INET6, AF_UNIX } from "./constants.ts";
 import { byteLengthOf, checkInt, checkString, describe, I32_MAX } from "./checks.ts";
 
-/** `sizeof(struct sockaddr_in)`. */
+/**
+ * `sizeof(struct sockaddr_in)`: the length {@linkcode encodeIp} gives an
+ * IPv4 address.
+ *
+ * ```ts
+ * import { encodeIp, SOCKADDR_IN_SIZE } from "@libc/epoll/ffi";
+ *
+ * console.log(encodeIp("127.0.0.1", 80).length === SOCKADDR_IN_SIZE, SOCKADDR_IN_SIZE); // true 16
+ * ```
+ */
 export const SOCKADDR_IN_SIZE = 16;
-/** `sizeof(struct sockaddr_in6)`. */
+/**
+ * `sizeof(struct sockaddr_in6)`: the length {@linkcode encodeIp} gives an
+ * IPv6 address.
+ *
+ * ```ts
+ * import { encodeIp, SOCKADDR_IN6_SIZE } from "@libc/epoll/ffi";
+ *
+ * console.log(encodeIp("::1", 80).length === SOCKADDR_IN6_SIZE, SOCKADDR_IN6_SIZE); // true 28
+ * ```
+ */
 export const SOCKADDR_IN6_SIZE = 28;
-/** `sizeof(struct sockaddr_un)`: family + 108 bytes of path. */
+/**
+ * `sizeof(struct sockaddr_un)`: family + 108 bytes of path. The `length`
+ * passed with it is shorter: family + path + NUL.
+ *
+ * ```ts
+ * import { encodeUnix, SOCKADDR_UN_SIZE } from "@libc/epoll/ffi";
+ *
+ * const addr = encodeUnix("/run/app.sock");
+ * console.log(addr.bytes.length === SOCKADDR_UN_SIZE, addr.length); // true 16
+ * ```
+ */
 export const SOCKADDR_UN_SIZE = 110;
-/** `sizeof(struct sockaddr_storage)`: room for any address. */
+/**
+ * `sizeof(struct sockaddr_storage)`: room for any address, the size of a
+ * {@linkcode SockAddrBuffer}.
+ *
+ * ```ts
+ * import { encodeIp, encodeUnix, SOCKADDR_STORAGE_SIZE } from "@libc/epoll/ffi";
+ *
+ * const sizes = [encodeIp("127.0.0.1", 0), encodeIp("::1", 0), encodeUnix("/run/app.sock")].map((a) => a.bytes.length);
+ * console.log(sizes, sizes.every((n) => n <= SOCKADDR_STORAGE_SIZE)); // [ 16, 28, 110 ] true
+ * ```
+ */
 export const SOCKADDR_STORAGE_SIZE = 128;
-/** The longest `sockaddr_un` path, without its NUL. */
+/**
+ * The longest `sockaddr_un` path in bytes, without its NUL.
+ *
+ * ```ts
+ * import { encodeUnix, UNIX_PATH_MAX } from "@libc/epoll/ffi";
+ *
+ * console.log(encodeUnix("/" + "a".repeat(UNIX_PATH_MAX - 1)).length); // 110
+ * try {
+ *   encodeUnix("/" + "a".repeat(UNIX_PATH_MAX));
+ * } catch (err) {
+ *   console.log((err as Error).message); // unix socket path must be 1 to 107 bytes, got 108
+ * }
+ * ```
+ */
 export const UNIX_PATH_MAX = 107;
 
-/** An IP address and port, as Deno's `Deno.NetAddr` (transport `"tcp"` or `"udp"`). */
+/**
+ * An IP address and port, as Deno's `Deno.NetAddr` (transport `"tcp"` or
+ * `"udp"`).
+ *
+ * ```ts
+ * import { AF_INET, bind, close, encodeIp, getsockname, type IpAddr, SOCK_DGRAM, socket } from "@libc/epoll/ffi";
+ *
+ * const udp = socket(AF_INET, SOCK_DGRAM);
+ * bind(udp, encodeIp("127.0.0.1", 0)); // port 0: the kernel picks one
+ * const addr = getsockname(udp, "udp") as IpAddr;
+ * console.log(addr.transport, addr.hostname, addr.port > 0); // udp 127.0.0.1 true
+ * close(udp);
+ * ```
+ */
 export interface IpAddr {
   /** `"tcp"` or `"udp"`. */
   transport: "tcp" | "udp";
@@ -30,7 +94,20 @@ export interface IpAddr {
   port: number;
 }
 
-/** A Unix socket path, as `Deno.UnixAddr`; a leading `"\0"` names the abstract namespace. */
+/**
+ * A Unix socket path, as `Deno.UnixAddr`; a leading `"\0"` names the
+ * abstract namespace.
+ *
+ * ```ts
+ * import { AF_UNIX, close, getsockname, SOCK_STREAM, socketpair, type UnixAddr } from "@libc/epoll/ffi";
+ *
+ * const [a, b] = socketpair(AF_UNIX, SOCK_STREAM);
+ * const addr = getsockname(a) as UnixAddr;
+ * console.log(addr); // { transport: "unix", path: "" }
+ * close(a);
+ * close(b);
+ * ```
+ */
 export interface UnixAddr {
   /** `"unix"` or `"unixpacket"`. */
   transport: "unix" | "unixpacket";
@@ -38,10 +115,34 @@ export interface UnixAddr {
   path: string;
 }
 
-/** Any address this package decodes. */
+/**
+ * Any address this package decodes: tell the two apart with `"path" in addr`.
+ *
+ * ```ts
+ * import { decodeSockAddr, encodeIp, encodeUnix, type SockAddr } from "@libc/epoll/ffi";
+ *
+ * function show(addr: SockAddr): string {
+ *   return "path" in addr ? `unix:${addr.path}` : `${addr.transport}://${addr.hostname}:${addr.port}`;
+ * }
+ * const ip = encodeIp("::1", 8080);
+ * const unix = encodeUnix("/run/app.sock");
+ * console.log(show(decodeSockAddr(ip.bytes, ip.length))); // tcp://::1:8080
+ * console.log(show(decodeSockAddr(unix.bytes, unix.length))); // unix:/run/app.sock
+ * ```
+ */
 export type SockAddr = IpAddr | UnixAddr;
 
-/** An encoded address: the bytes and the `socklen_t` to pass with them. */
+/**
+ * An encoded address: the bytes and the `socklen_t` to pass with them, as
+ * {@linkcode bind}, {@linkcode connect} and {@linkcode sendto} take it.
+ *
+ * ```ts
+ * import { AF_INET6, type EncodedAddr, encodeIp } from "@libc/epoll/ffi";
+ *
+ * const addr: EncodedAddr = encodeIp("::1", 443);
+ * console.log(addr.family === AF_INET6, addr.length, addr.bytes[2] * 256 + addr.bytes[3]); // true 28 443
+ * ```
+ */
 export interface EncodedAddr {
   /** The `struct sockaddr_*` bytes. */
   bytes: Uint8Array<ArrayBuffer>;
@@ -51,7 +152,17 @@ export interface EncodedAddr {
   family: number;
 }
 
-/** Parses dotted IPv4 text into 4 bytes, or returns null. */
+/**
+ * Parses dotted IPv4 text into 4 bytes, or returns null (no octal, no
+ * shorthand forms such as `127.1`).
+ *
+ * ```ts
+ * import { parseIPv4 } from "@libc/epoll/ffi";
+ *
+ * console.log(parseIPv4("192.168.0.1")); // Uint8Array(4) [ 192, 168, 0, 1 ]
+ * console.log(parseIPv4("256.0.0.1"), parseIPv4("010.0.0.1"), parseIPv4("127.1")); // null null null
+ * ```
+ */
 export function parseIPv4(text: string): Uint8Array<ArrayBuffer> | null {
   checkString(text, "text");
   const parts = text.split(".");
@@ -86,7 +197,17 @@ function parseGroups(text: string, last: boolean): number[] | null {
   return groups;
 }
 
-/** Parses IPv6 text (with `::`, embedded IPv4, optional `[]`) into 16 bytes, or returns null. */
+/**
+ * Parses IPv6 text (with `::`, embedded IPv4, optional `[]`) into 16 bytes,
+ * or returns null.
+ *
+ * ```ts
+ * import { parseIPv6 } from "@libc/epoll/ffi";
+ *
+ * console.log(parseIPv6("[::ffff:10.0.0.1]")?.subarray(10)); // Uint8Array(6) [ 255, 255, 10, 0, 0, 1 ]
+ * console.log(parseIPv6("1::2::3"), parseIPv6("::1%lo")); // null null
+ * ```
+ */
 export function parseIPv6(text: string): Uint8Array<ArrayBuffer> | null {
   checkString(text, "text");
   if (text.startsWith("[") && text.endsWith("]")) text = text.slice(1, -1);
@@ -111,13 +232,31 @@ function checkAddrBytes(b: Uint8Array, size: number): void {
   if (got < size) throw new RangeError(`an IPv${size === 4 ? 4 : 6} address needs ${size} bytes, got ${got}`);
 }
 
-/** Formats 4 bytes as dotted IPv4. */
+/**
+ * Formats 4 bytes as dotted IPv4 (only the first 4 of a longer array).
+ *
+ * ```ts
+ * import { formatIPv4 } from "@libc/epoll/ffi";
+ *
+ * console.log(formatIPv4(new Uint8Array([127, 0, 0, 1]))); // 127.0.0.1
+ * ```
+ */
 export function formatIPv4(b: Uint8Array): string {
   checkAddrBytes(b, 4);
   return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
 }
 
-/** Formats 16 bytes as IPv6 text in RFC 5952 form (longest zero run as `::`, lower case). */
+/**
+ * Formats 16 bytes as IPv6 text in RFC 5952 form (longest zero run as `::`,
+ * lower case, IPv4-mapped addresses in dotted form).
+ *
+ * ```ts
+ * import { formatIPv6, parseIPv6 } from "@libc/epoll/ffi";
+ *
+ * console.log(formatIPv6(parseIPv6("2001:DB8:0:0:1:0:0:0")!)); // 2001:db8:0:0:1::
+ * console.log(formatIPv6(parseIPv6("::ffff:7f00:1")!)); // ::ffff:127.0.0.1
+ * ```
+ */
 export function formatIPv6(b: Uint8Array): string {
   checkAddrBytes(b, 16);
   const g: number[] = [];
@@ -144,6 +283,17 @@ function checkPort(port: number): number {
 /**
  * Encodes an IP literal and port as `sockaddr_in` or `sockaddr_in6`.
  * `"localhost"` means 127.0.0.1, `""` and `"0.0.0.0"` the IPv4 wildcard.
+ * Any other name is a TypeError: no lookup happens here.
+ *
+ * ```ts
+ * import { AF_INET, bind, close, encodeIp, getsockname, SOCK_STREAM, socket } from "@libc/epoll/ffi";
+ *
+ * const fd = socket(AF_INET, SOCK_STREAM);
+ * bind(fd, encodeIp("localhost", 0));
+ * const addr = getsockname(fd);
+ * console.log("hostname" in addr && addr.hostname); // 127.0.0.1
+ * close(fd);
+ * ```
  */
 export function encodeIp(hostname: string, port: number): EncodedAddr {
   checkString(hostname, "hostname");
@@ -170,7 +320,20 @@ export function encodeIp(hostname: string, port: number): EncodedAddr {
   return { bytes, length: SOCKADDR_IN6_SIZE, family: AF_INET6 };
 }
 
-/** Encodes a Unix socket path as `sockaddr_un`; a leading `"\0"` makes it abstract. */
+/**
+ * Encodes a Unix socket path as `sockaddr_un`; a leading `"\0"` makes it
+ * abstract (no file; gone with the last fd).
+ *
+ * ```ts
+ * import { AF_UNIX, bind, close, encodeUnix, getsockname, SOCK_STREAM, socket, type UnixAddr } from "@libc/epoll/ffi";
+ *
+ * const name = `\0libc-epoll-doc-${Deno.pid}`;
+ * const fd = socket(AF_UNIX, SOCK_STREAM);
+ * bind(fd, encodeUnix(name));
+ * console.log((getsockname(fd) as UnixAddr).path === name); // true
+ * close(fd);
+ * ```
+ */
 export function encodeUnix(path: string): EncodedAddr {
   checkString(path, "unix socket path");
   const name = new TextEncoder().encode(path);
@@ -195,6 +358,13 @@ function checkTransport(transport: "tcp" | "udp"): void {
 /**
  * Decodes `length` bytes of a `struct sockaddr` (as filled in by accept4,
  * getsockname, recvfrom). `transport` names the socket kind for IP addresses.
+ *
+ * ```ts
+ * import { decodeSockAddr, encodeIp } from "@libc/epoll/ffi";
+ *
+ * const { bytes, length } = encodeIp("2001:db8::1", 53);
+ * console.log(decodeSockAddr(bytes, length, "udp")); // { transport: "udp", hostname: "2001:db8::1", port: 53 }
+ * ```
  */
 export function decodeSockAddr(
   bytes: Uint8Array,
@@ -265,13 +435,20 @@ let lenOf: (buf: SockAddrBuffer) => Uint8Array<ArrayBuffer>;
  * TypeError), so the kernel never writes past what was allocated here.
  *
  * ```ts
- * import { AF_INET, bind, close, encodeIp, recvfrom, SockAddrBuffer, SOCK_DGRAM, SOCK_NONBLOCK, socket, WOULD_BLOCK } from "@libc/epoll/ffi";
+ * import { AF_UNIX, bind, close, encodeUnix, recvfrom, sendto, SockAddrBuffer, SOCK_DGRAM, SOCK_NONBLOCK, socket, type UnixAddr, WOULD_BLOCK } from "@libc/epoll/ffi";
  *
- * const udp = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK);
- * bind(udp, encodeIp("127.0.0.1", 0));
+ * // Two Unix datagram sockets with abstract names (delivery is immediate).
+ * const [a, b] = [socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK), socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK)];
+ * bind(a, encodeUnix(`\0libc-epoll-doc-${Deno.pid}-a`));
+ * const to = encodeUnix(`\0libc-epoll-doc-${Deno.pid}-b`);
+ * bind(b, to);
  * const from = new SockAddrBuffer();
- * if (recvfrom(udp, new Uint8Array(64), 0, from) === WOULD_BLOCK) console.log("nothing yet");
- * close(udp);
+ * const buf = new Uint8Array(64);
+ * console.log(from.length, recvfrom(b, buf, 0, from) === WOULD_BLOCK); // 0 true
+ * sendto(a, new TextEncoder().encode("hi"), 0, to);
+ * console.log(recvfrom(b, buf, 0, from), (from.decode() as UnixAddr).path.endsWith("-a")); // 2 true
+ * close(a);
+ * close(b);
  * ```
  */
 export class SockAddrBuffer {
