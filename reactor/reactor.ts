@@ -10,15 +10,13 @@
 
 import {
   checkFd,
-  epoll_ctl,
-  EPOLL_CTL_DEL,
-  EPOLL_CTL_MOD,
   EPOLLIN,
   ErrnoError,
   errnoNumbers,
   type EventBuffer,
   F_GETFL,
   fcntl,
+  isErrno,
   O_NONBLOCK,
 } from "../ffi/mod.ts";
 import { Epoll } from "../epoll/epoll.ts";
@@ -67,7 +65,7 @@ const MAX_GENERATION = 2 ** 21 - 1; // data stays below 2^53, under the poller's
 const INTERNAL = 0; // generation of the reactor's own fds (the timerfd)
 const MAX_EVENTS = 2 ** 20; // EventBuffer's bound
 const MAX_BUDGET = 2 ** 31 - 1;
-const { EBADF, EEXIST, ENOENT, EPERM } = errnoNumbers;
+const { EEXIST } = errnoNumbers;
 
 // How the reactor was closed, for the BadResource messages: of the reactor
 // ("the reactor is …") and of its registrations ("its reactor was …").
@@ -208,7 +206,7 @@ export class Reactor implements AsyncDisposable {
     this.#budgetPerRound = budget;
     this.#budget = budget;
     this.#owner = {
-      modify: (reg, events) => this.#ctl(EPOLL_CTL_MOD, reg, events),
+      modify: (reg, events) => this.#modify(reg, events),
       deregister: (reg) => this.#deregister(reg, "it was deregistered"),
       reportError: (err) => this.#onError(err),
       consumeBudget: () => this.consumeBudget(),
@@ -281,7 +279,7 @@ export class Reactor implements AsyncDisposable {
     try {
       this.#epoll.register(fd, events, data);
     } catch (err) {
-      if (!(err instanceof ErrnoError) || err.errno !== EEXIST) throw err;
+      if (!isErrno(err, "EEXIST")) throw err;
       throw new ErrnoError(
         "epoll_ctl",
         EEXIST,
@@ -429,9 +427,9 @@ export class Reactor implements AsyncDisposable {
     }
   }
 
-  #ctl(op: number, reg: Registration, events: number): void {
+  #modify(reg: Registration, events: number): void {
     this.#open();
-    epoll_ctl(this.#epoll.fd, op, reg.fd, events, reg.fd + reg.generation * TWO_32);
+    this.#epoll.modify(reg.fd, events, reg.fd + reg.generation * TWO_32);
   }
 
   #deregister(reg: Registration, reason: string): void {
@@ -452,11 +450,9 @@ export class Reactor implements AsyncDisposable {
   #forget(fd: number): void {
     if (this.#epoll.closed) return;
     try {
-      epoll_ctl(this.#epoll.fd, EPOLL_CTL_DEL, fd);
+      this.#epoll.unregister(fd);
     } catch (err) {
-      if (
-        !(err instanceof ErrnoError) || (err.errno !== EBADF && err.errno !== ENOENT && err.errno !== EPERM)
-      ) throw err;
+      if (!isErrno(err, "EBADF", "ENOENT", "EPERM")) throw err;
     }
   }
 
