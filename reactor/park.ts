@@ -23,6 +23,7 @@
 
 import { EventBuffer } from "../ffi/mod.ts";
 import { libc } from "../ffi/libc.ts";
+import { describe } from "../ffi/checks.ts";
 import { WorkerParker } from "./park_worker.ts";
 
 /** The name of a poll-worker strategy. */
@@ -50,7 +51,7 @@ export interface Parker {
 export function createParker(strategy: ParkStrategy, epfd: number, maxEvents: number): Parker {
   if (strategy === "nonblocking") return new NonblockingParker(epfd, maxEvents);
   if (strategy === "worker") return new WorkerParker(epfd);
-  throw new TypeError(`unknown poll-worker strategy "${strategy}" (use "nonblocking" or "worker")`);
+  throw new TypeError(`unknown poll-worker strategy ${describe(strategy)} (use "nonblocking" or "worker")`);
 }
 
 // Deno has no public way to unref an FFI op promise; its core does. Looked up

@@ -40,7 +40,8 @@ import {
   EPOLLIN,
   EventBuffer,
 } from "../ffi/mod.ts";
-import type { Epoll } from "../epoll/epoll.ts";
+import { checkInt, describe } from "../ffi/checks.ts";
+import { Epoll } from "../epoll/epoll.ts";
 import { createParker, type Parker, type ParkStrategy } from "./park.ts";
 import { Tick } from "./tick.ts";
 import { Waker } from "./waker.ts";
@@ -125,10 +126,8 @@ export function yieldMacrotask(): Promise<void> {
  * ```
  */
 export class Poller implements AsyncDisposable {
-  /** The eventfd that interrupts a wait; `eventfd_write(waker.fd, 1)` works from any thread. */
-  readonly waker: Waker;
-  /** How the waits were served so far. */
-  readonly stats: PollerStats = {
+  readonly #waker: Waker;
+  readonly #stats: PollerStats = {
     drains: 0,
     busyWaits: 0,
     parks: 0,
@@ -160,36 +159,48 @@ export class Poller implements AsyncDisposable {
    * its tick ({@linkcode TICK_DATA}) there. Close the poller before the epoll fd.
    */
   constructor(epoll: Epoll | number, options: PollerOptions = {}) {
-    const busy = options.busyWaitMicros ?? DEFAULT_BUSY_WAIT_MICROS;
-    if (!Number.isInteger(busy) || busy < 0 || busy > 1_000_000) {
-      throw new RangeError(`busyWaitMicros must be an integer in [0, 1000000], got ${busy}`);
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(`Poller options must be an object, got ${describe(options)}`);
+    }
+    const busy = checkInt(options.busyWaitMicros ?? DEFAULT_BUSY_WAIT_MICROS, "busyWaitMicros", 0, 1_000_000);
+    if (typeof epoll !== "number" && !(epoll instanceof Epoll)) {
+      throw new TypeError(`a Poller needs an Epoll or an epoll fd, got ${describe(epoll)}`);
     }
     this.#epoll = typeof epoll === "number" ? null : epoll;
-    this.#epfd = typeof epoll === "number" ? epoll : epoll.fd;
-    checkFd(this.#epfd, "epfd");
+    this.#epfd = checkFd(typeof epoll === "number" ? epoll : epoll.fd, "epfd");
     this.#yieldMs = options.yieldIntervalMs ?? 1;
-    if (!(this.#yieldMs >= 0) || !Number.isFinite(this.#yieldMs)) {
-      throw new RangeError(`yieldIntervalMs must be a finite number ≥ 0, got ${this.#yieldMs}`);
+    if (typeof this.#yieldMs !== "number" || !(this.#yieldMs >= 0) || !Number.isFinite(this.#yieldMs)) {
+      throw new RangeError(`yieldIntervalMs must be a finite number ≥ 0, got ${describe(this.#yieldMs)}`);
     }
     this.#events = new EventBuffer(options.maxEvents ?? 256);
     this.#parker = createParker(options.strategy ?? "nonblocking", this.#epfd, this.#events.capacity);
     const periodMs = Math.min(this.#yieldMs, MAX_TICK_MS);
     this.#quietTicks = Math.max(1, Math.ceil(busy / 1000 / periodMs));
     // The first fds made: everything above only validates.
-    this.waker = new Waker();
+    this.#waker = new Waker();
     let tick: Tick | null = null;
     try {
-      epoll_ctl(this.#epfd, EPOLL_CTL_ADD, this.waker.fd, EPOLLIN, WAKER_DATA);
+      epoll_ctl(this.#epfd, EPOLL_CTL_ADD, this.#waker.fd, EPOLLIN, WAKER_DATA);
       if (busy > 0 && periodMs > 0) {
         tick = new Tick(periodMs);
         epoll_ctl(this.#epfd, EPOLL_CTL_ADD, tick.fd, EPOLLIN | EPOLLET, TICK_DATA);
       }
     } catch (err) {
       tick?.close();
-      this.waker.close();
+      this.#waker.close();
       throw err;
     }
     this.#tick = tick;
+  }
+
+  /** The eventfd that interrupts a wait; `eventfd_write(waker.fd, 1)` works from any thread. */
+  get waker(): Waker {
+    return this.#waker;
+  }
+
+  /** How the waits were served so far: a snapshot (a new object each time). */
+  get stats(): PollerStats {
+    return { ...this.#stats };
   }
 
   /** Whether `close()` has been called. */
@@ -204,7 +215,7 @@ export class Poller implements AsyncDisposable {
    */
   wait(): Promise<EventBuffer> {
     if (this.#closed) return Promise.reject(new Deno.errors.BadResource("the poller is closed"));
-    if (this.#inWait) throw new Error("Poller.wait() is already in progress");
+    if (this.#inWait) throw new Deno.errors.Busy("Poller.wait() is already in progress: one wait at a time");
     this.#inWait = true; // cleared by #wait itself: no extra promise per wait on the hot path
     return this.#waiting = this.#wait();
   }
@@ -242,25 +253,25 @@ export class Poller implements AsyncDisposable {
   #hotWait(): boolean {
     const tick = this.#tick!;
     if (tick.arm()) {
-      this.stats.arms++;
-      this.stats.syscalls++;
+      this.#stats.arms++;
+      this.#stats.syscalls++;
       this.#quiet = 0; // the first expiry is a whole period away
     }
-    this.stats.syscalls++;
+    this.#stats.syscalls++;
     epoll_wait(this.#epfd, this.#events, this.#events.capacity, -1);
     return this.#strip(this.#events);
   }
 
   #drain(): boolean {
-    this.stats.syscalls++;
+    this.#stats.syscalls++;
     epoll_wait(this.#epfd, this.#events, this.#events.capacity, 0);
     return this.#strip(this.#events);
   }
 
   // The events of one park, or null when it brought nothing for the caller.
   async #park(): Promise<EventBuffer | null> {
-    this.stats.parks++;
-    this.stats.syscalls += this.#parker.syscallsPerPark;
+    this.#stats.parks++;
+    this.#stats.syscalls += this.#parker.syscallsPerPark;
     const parked = await this.#parker.park();
     if (parked.length > 0) return this.#strip(parked) ? parked : null;
     // The worker strategy consumes nothing: the events are in the set.
@@ -268,7 +279,7 @@ export class Poller implements AsyncDisposable {
   }
 
   #disarm(): void {
-    if (this.#tick?.disarm()) this.stats.syscalls++;
+    if (this.#tick?.disarm()) this.#stats.syscalls++;
   }
 
   // Lets continuations resolved by the last batch run (a reply about to be
@@ -280,7 +291,7 @@ export class Poller implements AsyncDisposable {
   }
 
   async #yield(): Promise<void> {
-    this.stats.yields++;
+    this.#stats.yields++;
     await yieldMacrotask();
     this.#lastYield = performance.now();
   }
@@ -294,12 +305,12 @@ export class Poller implements AsyncDisposable {
       const data = events.data(i);
       if (data === WAKER_DATA) {
         woken = true;
-        this.stats.wakeups++;
-        this.stats.syscalls++;
-        this.waker.drain();
+        this.#stats.wakeups++;
+        this.#stats.syscalls++;
+        this.#waker.drain();
       } else if (data === TICK_DATA) {
-        this.stats.ticks++;
-        if (this.#tick?.read()) this.stats.syscalls++; // starts the next period
+        this.#stats.ticks++;
+        if (this.#tick?.read()) this.#stats.syscalls++; // starts the next period
       } else continue;
       events.copyEntry(events.length - 1, i);
       events.length--;
@@ -308,9 +319,9 @@ export class Poller implements AsyncDisposable {
   }
 
   #deliver(events: EventBuffer, step: "drains" | "busyWaits" | "parks"): EventBuffer {
-    if (step !== "parks") this.stats[step]++; // parks are counted when they start
-    this.stats.waits++;
-    this.stats.events += events.length;
+    if (step !== "parks") this.#stats[step]++; // parks are counted when they start
+    this.#stats.waits++;
+    this.#stats.events += events.length;
     this.#lastBatch = events.length;
     if (events.length > 0) this.#quiet = -1;
     return events;
@@ -323,8 +334,8 @@ export class Poller implements AsyncDisposable {
 
   /** Interrupts a pending or next wait, which then resolves (possibly with no events). */
   wake(): void {
-    this.stats.syscalls++;
-    this.waker.wake();
+    this.#stats.syscalls++;
+    this.#waker.wake();
   }
 
   /** Lets a parked wait keep the process alive (the default). */
@@ -339,16 +350,18 @@ export class Poller implements AsyncDisposable {
 
   /** Stops the tick and the poll worker until the next wait; the reactor calls this when it goes idle. */
   async idle(): Promise<void> {
-    if (this.#inWait) throw new Error("Poller.idle() during a wait");
+    if (this.#inWait) {
+      throw new Deno.errors.Busy("Poller.idle() during a wait: idle() is for a poller nobody waits on");
+    }
     this.#disarm();
     await this.#stopParker();
   }
 
   // A parker stops once its wait returns, so make the set ready first.
   async #stopParker(): Promise<void> {
-    this.waker.wake();
+    this.#waker.wake();
     await this.#parker.close();
-    this.waker.drain();
+    this.#waker.drain();
   }
 
   /**
@@ -359,17 +372,17 @@ export class Poller implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.waker.wake();
+    this.#waker.wake();
     await this.#waiting?.catch(() => {});
     await this.#stopParker();
-    for (const fd of this.#tick === null ? [this.waker.fd] : [this.waker.fd, this.#tick.fd]) {
+    for (const fd of this.#tick === null ? [this.#waker.fd] : [this.#waker.fd, this.#tick.fd]) {
       if (this.#epoll?.closed === true) break;
       try {
         epoll_ctl(this.#epfd, EPOLL_CTL_DEL, fd);
       } catch { /* the epoll fd was closed first: the fd left with it */ }
     }
     this.#tick?.close();
-    this.waker.close();
+    this.#waker.close();
   }
 
   /** Same as `close()`, for `await using`. */

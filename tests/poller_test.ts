@@ -130,7 +130,7 @@ pollerTest("wake() before wait() ends the next wait at once", async ({ poller })
 
 pollerTest("a second wait() while one is pending throws", async ({ poller }) => {
   const first = poller.wait();
-  assertThrows(() => poller.wait(), Error, "already in progress");
+  assertThrows(() => poller.wait(), Deno.errors.Busy, "already in progress");
   poller.wake();
   await within(first, 2000, "the first wait");
   poller.wake();
@@ -283,8 +283,24 @@ pollerTest("stats: batch size, events, arms and the poller's own syscalls", asyn
   for (const efd of efds) eventfd_read(efd);
   t.poller.wake();
   assertEquals((await t.poller.wait()).length, 0, "woken with nothing ready");
-  assertEquals([s.waits, s.events, s.wakeups], [2, 10, 1]);
-  assertEquals(s.syscalls, 5, "the wake's write, the epoll_wait, the waker's read");
+  assertEquals(s.waits, 1, "stats is a snapshot");
+  const again = t.poller.stats;
+  assertEquals([again.waits, again.events, again.wakeups, again.drains], [2, 10, 1, 1]);
+  assertEquals(again.syscalls, 5, "the wake's write, a drain (the last batch was 10), the waker's read");
+}, HOT.slice(0, 1));
+
+// Regression (the fuzz test): `waker` and `stats` were writable fields the
+// poller itself used, so overwriting one broke wait() and close().
+pollerTest("waker and stats cannot be replaced; the poller keeps working", async (t) => {
+  for (const field of ["waker", "stats"]) {
+    assertThrows(() => {
+      (t.poller as unknown as Record<string, unknown>)[field] = null;
+    }, TypeError);
+  }
+  t.poller.stats.waits = -1; // a snapshot: nothing the poller reads
+  t.poller.wake();
+  assertEquals((await within(t.poller.wait(), 2000, "the woken wait")).length, 0);
+  assertEquals(t.poller.stats.waits, 1);
 }, HOT.slice(0, 1));
 
 pollerTest("under continuous readiness the poller yields a macrotask about every ms", async (t) => {
@@ -329,7 +345,7 @@ pollerTest("idle() stops the poll worker; the next wait starts it again", async 
   const efd = makeEventfd(t.fds);
   t.epoll.register(efd, EPOLLIN);
   const waiting = t.poller.wait();
-  await assertRejects(() => t.poller.idle(), Error, "during a wait");
+  await assertRejects(() => t.poller.idle(), Deno.errors.Busy, "during a wait");
   t.poller.wake();
   await waiting;
   await t.poller.idle();
@@ -392,10 +408,22 @@ Deno.test("poller: bad options throw before anything is allocated", () => {
       assertThrows(() => new Poller(epoll, { busyWaitMicros }), RangeError);
     }
     assertThrows(() => new Poller(epoll, { strategy: "thread" as "worker" }), TypeError);
-    for (const yieldIntervalMs of [-1, NaN, Infinity]) {
+    assertThrows(
+      () => new Poller(epoll, { strategy: Symbol() as unknown as "worker" }),
+      TypeError,
+      "a symbol",
+    );
+    for (
+      const yieldIntervalMs of [-1, NaN, Infinity, "1" as unknown as number, Symbol() as unknown as number]
+    ) {
       assertThrows(() => new Poller(epoll, { yieldIntervalMs }), RangeError);
     }
     assertThrows(() => new Poller(-1), RangeError);
+    // Regression (the fuzz test): these reached `.fd` or `.busyWaitMicros` of null.
+    for (const bad of [null, undefined, "3", {}, { fd: 3 }]) {
+      assertThrows(() => new Poller(bad as unknown as number), TypeError, "an Epoll or an epoll fd");
+    }
+    assertThrows(() => new Poller(epoll, null as unknown as PollerOptions), TypeError, "must be an object");
   } finally {
     epoll.close();
   }
