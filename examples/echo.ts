@@ -18,6 +18,7 @@ import {
   accept4,
   AF_INET,
   bind,
+  CLOCK_MONOTONIC,
   close,
   EFD_CLOEXEC,
   encodeIp,
@@ -47,12 +48,19 @@ import {
   SOCK_STREAM,
   socket,
   SOL_SOCKET,
+  TFD_CLOEXEC,
+  TFD_NONBLOCK,
+  timerfd_create,
+  timerfd_settime,
   WOULD_BLOCK,
 } from "../ffi/mod.ts";
 import { Poller } from "../reactor/mod.ts";
 
 const MAX_EVENTS = 256;
 const BUF_SIZE = 65536; // one read; also the most output a conn may hold back
+const SWEEPS_PER_TIMEOUT = 8; // a conn idle for idleTimeout ms is closed at most idleTimeout/8 later
+const SWEEP_MIN_MS = 10; // but the sweep runs at most every 10 ms
+const MAX_MS = 2 ** 31 - 1; // --idle-timeout: about 24.8 days
 
 /** Server settings from the command line. */
 export interface Options {
@@ -62,12 +70,15 @@ export interface Options {
   maxConns: number;
   reusePort: boolean;
   busyWait: number | undefined;
+  /** ms with no byte read or written after which a conn is closed (0: never). */
+  idleTimeout: number;
 }
 
 /** struct conn: echo not yet written because the peer is not reading. */
 interface ConnState {
   pending: Uint8Array | null;
   off: number;
+  last: number; // when a byte was last read or written: the `now` of that batch
 }
 
 /** The totals printed at exit. */
@@ -75,6 +86,8 @@ export interface Totals {
   connections: number;
   bytes: number;
   peak: number;
+  /** Connections closed by the idle sweep. */
+  idleClosed: number;
 }
 
 /**
@@ -105,7 +118,7 @@ export class ConnCount {
 
 /** One server loop: a listener, an epoll set, its poller. echo_workers.ts runs one per Worker. */
 export class EchoServer {
-  readonly totals: Omit<Totals, "peak"> = { connections: 0, bytes: 0 };
+  readonly totals: Omit<Totals, "peak"> = { connections: 0, bytes: 0, idleClosed: 0 };
   readonly conns: (ConnState | undefined)[] = [];
   readonly buf = new Uint8Array(BUF_SIZE);
   readonly et: number;
@@ -114,9 +127,15 @@ export class EchoServer {
   readonly poller: Poller;
   running = true;
   reserve = eventfd(0, EFD_CLOEXEC); // libuv's EMFILE trick: an fd to give back
+  now = 0; // ms on the monotonic clock (performance.now()), read once per poller.wait() batch
+  readonly timerFd: number; // the idle sweep's timerfd, in the epoll set (-1: off)
+  readonly sweepMs: number; // its period: idleTimeout / SWEEPS_PER_TIMEOUT, at least SWEEP_MIN_MS
+  sweepArmed = false;
+  readonly expirations = new Uint8Array(8);
 
   constructor(readonly opts: Options, readonly count: ConnCount = new ConnCount(opts.maxConns)) {
     this.et = opts.et ? EPOLLET : 0;
+    this.sweepMs = Math.max(opts.idleTimeout / SWEEPS_PER_TIMEOUT, SWEEP_MIN_MS);
 
     // Step 1: a nonblocking listening socket.
     this.listenFd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -128,8 +147,11 @@ export class EchoServer {
     // Step 2: the epoll instance.
     this.epfd = epoll_create1(EPOLL_CLOEXEC);
 
-    // Step 3: register the listener for EPOLLIN.
+    // Step 3: register the listener for EPOLLIN; with --idle-timeout, the
+    // sweep's timerfd too (step 9; armed only while conns are open).
     epoll_ctl(this.epfd, EPOLL_CTL_ADD, this.listenFd, EPOLLIN | this.et);
+    this.timerFd = opts.idleTimeout > 0 ? timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC) : -1;
+    if (this.timerFd >= 0) epoll_ctl(this.epfd, EPOLL_CTL_ADD, this.timerFd, EPOLLIN);
     this.poller = new Poller(this.epfd, { maxEvents: MAX_EVENTS, busyWaitMicros: opts.busyWait });
   }
 
@@ -141,15 +163,23 @@ export class EchoServer {
   async run(): Promise<void> {
     while (this.running) {
       const events = await this.poller.wait(); // C: epoll_wait(epfd, events, MAX_EVENTS, -1)
+      this.now = performance.now(); // one clock read per batch: the time of every transfer in it
       for (let i = 0; i < events.length; i++) {
         const fd = events.data(i);
         const c = this.conns[fd];
         if (fd === this.listenFd) this.onListener();
+        else if (fd === this.timerFd) this.sweep();
         else if (c === undefined) continue; // closed earlier in this batch
         else if (c.pending !== null) this.onWritable(fd, c);
         else this.onReadable(fd, c);
       }
     }
+  }
+
+  /** Runs the idle sweep every `periodMs`; 0 disarms it. */
+  setSweep(periodMs: number): void {
+    timerfd_settime(this.timerFd, 0, periodMs, periodMs);
+    this.sweepArmed = periodMs > 0;
   }
 
   setInterest(fd: number, events: number): void {
@@ -184,6 +214,7 @@ export class EchoServer {
       for (;;) {
         const n = read(fd, this.buf);
         if (n > 0) {
+          c.last = this.now;
           this.sendOrKeep(fd, c, n);
           if (c.pending !== null || !this.et) return;
           continue;
@@ -208,6 +239,7 @@ export class EchoServer {
         if (n === WOULD_BLOCK) return;
         c.off += n;
         this.totals.bytes += n;
+        c.last = this.now;
       }
     } catch (err) {
       if (!(err instanceof ErrnoError)) throw err;
@@ -235,11 +267,33 @@ export class EchoServer {
         close(fd); // refuse cleanly: the client sees EOF
         continue;
       }
-      this.conns[fd] = { pending: null, off: 0 };
+      this.conns[fd] = { pending: null, off: 0, last: this.now };
       epoll_ctl(this.epfd, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLRDHUP | this.et);
       this.totals.connections++;
+      if (this.timerFd >= 0 && !this.sweepArmed) this.setSweep(this.sweepMs);
       if (!this.et) return;
     }
+  }
+
+  // Step 9: the idle sweep, at each tick of the timerfd: close every conn with
+  // no byte read or written for idleTimeout ms. It runs only while conns are
+  // open: onListener arms it, and a sweep that leaves none disarms it, so a
+  // server without connections is never woken. Each tick costs one pass over
+  // the fd table (conns.length slots), every idleTimeout/8.
+  sweep(): void {
+    let left = 0;
+    if (read(this.timerFd, this.expirations) === WOULD_BLOCK) return; // disarmed meanwhile
+    for (let fd = 0; fd < this.conns.length; fd++) {
+      const c = this.conns[fd];
+      if (c === undefined) continue;
+      if (this.now - c.last < this.opts.idleTimeout) {
+        left++;
+        continue;
+      }
+      this.closeConn(fd);
+      this.totals.idleClosed++;
+    }
+    if (left === 0) this.setSweep(0);
   }
 
   /**
@@ -281,6 +335,7 @@ export class EchoServer {
     await this.poller.close();
     close(this.listenFd);
     close(this.epfd);
+    if (this.timerFd >= 0) close(this.timerFd);
     if (this.reserve >= 0) close(this.reserve);
   }
 }
@@ -298,24 +353,35 @@ function eventfdOrMinusOne(): number {
 function usage(): string {
   return `Usage: deno task echo [options]
 
-  --hostname HOST   address to listen on (default 127.0.0.1)
-  --port N          port (default 7777; 0 picks a free one)
-  --mode et|lt      edge- or level-triggered (default et)
-  --workers N       N Workers, each with its own epoll set on a SO_REUSEPORT listener (default 1)
-  --max-conns N     close connections beyond N open ones at once (default 0: no limit)
-  --busy-wait US    longest kernel sleep on the main thread before parking on the poll worker, in µs
-                    (default: the Poller's)
-  --help            this text
+  --hostname HOST     address to listen on (default 127.0.0.1)
+  --port N            port (default 7777; 0 picks a free one)
+  --mode et|lt        edge- or level-triggered (default et)
+  --workers N         N Workers, each with its own epoll set on a SO_REUSEPORT listener (default 1)
+  --max-conns N       close connections beyond N open ones at once (default 0: no limit)
+  --reuse-port        SO_REUSEPORT on the listener: several processes can share the port
+                      (--workers sets it on its own listeners)
+  --idle-timeout MS   close a connection after MS ms with no byte read or written (default 0: off);
+                      swept every MS/8 ms (at least 10 ms), so it goes within one period of MS
+  --busy-wait US      longest kernel sleep on the main thread before parking on the poll worker, in µs
+                      (default: the Poller's)
+  --help              this text
 
 Prints "listening on HOST:PORT" when ready; SIGINT/SIGTERM stop it and print the totals.`;
 }
 
 function parseOptions(args: string[]): (Options & { workers: number }) | null {
-  const known = ["hostname", "mode", "port", "workers", "max-conns", "busy-wait"];
+  const known = ["hostname", "mode", "port", "workers", "max-conns", "busy-wait", "idle-timeout"] as const;
   const flags = parseArgs(args, {
     string: known,
-    boolean: ["help"],
-    default: { hostname: "127.0.0.1", port: "7777", mode: "et", workers: "1", "max-conns": "0" },
+    boolean: ["help", "reuse-port"],
+    default: {
+      hostname: "127.0.0.1",
+      port: "7777",
+      mode: "et",
+      workers: "1",
+      "max-conns": "0",
+      "idle-timeout": "0",
+    },
     alias: { help: "h" },
     unknown: (arg) => {
       throw new TypeError(`unknown argument ${arg} (see --help)`);
@@ -337,8 +403,9 @@ function parseOptions(args: string[]): (Options & { workers: number }) | null {
     port: int("port", 0, 65535),
     et: flags.mode === "et",
     maxConns: int("max-conns", 0, 1 << 30),
-    reusePort: workers > 1,
+    reusePort: flags["reuse-port"] === true || workers > 1,
     busyWait: flags["busy-wait"] === undefined ? undefined : int("busy-wait", 0, 1_000_000),
+    idleTimeout: int("idle-timeout", 0, MAX_MS),
     workers,
   };
 }
@@ -363,8 +430,9 @@ export function pollerLine(stats: object): string {
   return `poller: ${Object.entries(stats).map(([name, value]) => `${name} ${value}`).join(", ")}`;
 }
 
-/** The last line the server prints: the tests and the benchmark read it. */
+/** The last lines the server prints: the idle closes, then the totals (the tests and the benchmark read it). */
 export function report(t: Totals): void {
+  console.log(`idle closed: ${t.idleClosed}`);
   console.log(
     `connections: ${t.connections}, bytes echoed: ${formatBytes(t.bytes)} (${t.bytes}), ` +
       `peak connections: ${t.peak}`,

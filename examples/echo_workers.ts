@@ -13,6 +13,9 @@
  *   listener stays ready, so this Worker stops watching it for a while
  *   instead of spinning on it, as net/listener.ts does.
  *
+ * `--idle-timeout` needs nothing more: each Worker's EchoServer sweeps its
+ * own connections with its own timerfd, and the process prints the sum.
+ *
  * @module
  */
 
@@ -143,12 +146,13 @@ export async function serveWorkers(opts: Options, n: number): Promise<void> {
   console.log(`listening on ${opts.hostname}:${port}`);
   await stopped;
   for (const w of workers) w.postMessage("stop");
-  const sum: Totals = { connections: 0, bytes: 0, peak: 0 };
+  const sum: Totals = { connections: 0, bytes: 0, peak: 0, idleClosed: 0 };
   const stats: Record<string, number> = {};
   for (const r of replies) {
     const done = await r.next() as Done;
     sum.connections += done.totals.connections;
     sum.bytes += done.totals.bytes;
+    sum.idleClosed += done.totals.idleClosed;
     sum.peak = Math.max(sum.peak, done.totals.peak); // each saw the shared count: the largest is the process's
     for (const [name, value] of Object.entries(done.stats)) stats[name] = (stats[name] ?? 0) + value;
   }
