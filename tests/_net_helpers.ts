@@ -289,6 +289,45 @@ export async function spawnListeningProgram(
   }
 }
 
+/** How a server that was not meant to start ended. */
+export interface FailedStart {
+  /** Whether it printed `listening on` after all (it was then killed). */
+  listened: boolean;
+  /** Its exit code (137 when it was killed). */
+  code: number;
+  /** What it printed. */
+  stdout: string;
+  /** Its errors. */
+  stderr: string;
+}
+
+/**
+ * Runs `program args` until it exits or prints `listening on` (a start that
+ * should have failed: it is killed at once), for at most `timeoutMs`. Its
+ * process group is killed in any case.
+ */
+export async function runUnlessListening(
+  program: string,
+  args: string[],
+  timeoutMs = 15_000,
+): Promise<FailedStart> {
+  const child = spawnProgram(program, args);
+  const stdout = new LineReader(child.stdout);
+  const stderr = new Response(child.stderr).text();
+  try {
+    const first = await deadline(stdout.next(), timeoutMs, `${program} ${args.join(" ")} to exit`) ?? "";
+    const listened = LISTENING.test(first);
+    if (listened) await killTree(child);
+    const rest = await stdout.rest();
+    const { code } = await deadline(child.status, timeoutMs, `${program} to exit`);
+    return { listened, code, stdout: [first, ...rest].join("\n"), stderr: await stderr };
+  } finally {
+    await killTree(child);
+    await stdout.cancel();
+    await stderr;
+  }
+}
+
 /**
  * Hands `server` to `drive`, then, whatever happened, kills its process
  * group and closes its pipes.
@@ -397,6 +436,18 @@ async function sh(command: string): Promise<string> {
   const out = await new Deno.Command("sh", { args: ["-c", command], stdout: "piped", stderr: "null" })
     .output();
   return new TextDecoder().decode(out.stdout).trim();
+}
+
+/**
+ * Context switches (voluntary and not) of all of `pid`'s threads so far,
+ * from /proc/<pid>/task/\*\/status: each wake-up of a sleeping thread is one,
+ * so a process that nothing wakes does not add any.
+ */
+export async function contextSwitches(pid: number): Promise<number> {
+  const text = await cat(`/proc/${pid}/task/*/status`);
+  const counts = [...text.matchAll(/^(?:nonvoluntary|voluntary)_ctxt_switches:\s+(\d+)$/gm)];
+  if (counts.length === 0) throw new Error(`no /proc/${pid}/task: the process is gone`);
+  return counts.reduce((sum, m) => sum + Number(m[1]), 0);
 }
 
 /** The fd numbers `pid` has open, ascending, from /proc/<pid>/fd. */

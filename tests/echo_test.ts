@@ -14,13 +14,18 @@
  * Also here: examples/echo.c, compiled with `cc` into /tmp, for the defect
  * the two listings shared (a half-closed peer that does not read spun an LT
  * server); the shutdown that must always print the totals and exit 0, even
- * on a second SIGINT; and `--workers 2` at EMFILE and with `--max-conns`.
+ * on a second SIGINT; `--workers 2` at EMFILE and with `--max-conns`; and,
+ * for echo.ts and echo.c alike, `--idle-timeout` (an idle client is closed,
+ * a beating one is not, and a server left without connections is not woken)
+ * and `--reuse-port` (two processes on one port, and the address-in-use
+ * failure without it).
  *
  * @module
  */
 
 import { assert, assertEquals } from "@std/assert";
 import {
+  contextSwitches,
   cpuSeconds,
   deadline,
   delay,
@@ -37,6 +42,7 @@ import {
   readOutcome,
   REPO_ROOT,
   resetClient,
+  runUnlessListening,
   spawnListening,
   spawnListeningProgram,
   taskScriptPid,
@@ -58,7 +64,26 @@ interface Totals {
   peak: number;
 }
 
-const TOTALS = /^connections: (\d+), bytes echoed: .* \((\d+)\), peak connections: (\d+)$/;
+// echo.ts prints "bytes echoed: 1.2 kB (1234)", echo.c "bytes echoed: 1234".
+const TOTALS = /^connections: (\d+), bytes echoed: (?:.* \()?(\d+)\)?, peak connections: (\d+)$/;
+const IDLE_CLOSED = /^idle closed: (\d+)$/;
+
+/** The last two lines a server prints at exit: the idle closes, then the totals. */
+interface Report {
+  totals: Totals;
+  idleClosed: number;
+}
+
+function parseReport(out: string[]): Report {
+  const m = TOTALS.exec(out.at(-1) ?? "");
+  assert(m !== null, `no totals line in ${JSON.stringify(out)}`);
+  const idle = IDLE_CLOSED.exec(out.at(-2) ?? "");
+  assert(idle !== null, `no "idle closed" line before the totals in ${JSON.stringify(out)}`);
+  return {
+    totals: { connections: Number(m[1]), bytes: Number(m[2]), peak: Number(m[3]) },
+    idleClosed: Number(idle[1]),
+  };
+}
 
 /**
  * Runs `deno task echo --port 0 <args>`, hands it to `drive`, then stops it
@@ -84,9 +109,7 @@ async function stop(server: ListeningChild): Promise<Totals> {
   const status = await deadline(server.child.status, 10_000, "echo to exit on SIGINT");
   const out = await server.stdout.rest();
   assertEquals(status.code, 0, `exit status; stdout ${out}; stderr ${await server.stderr}`);
-  const m = TOTALS.exec(out.at(-1) ?? "");
-  assert(m !== null, `no totals line in ${JSON.stringify(out)}`);
-  return { connections: Number(m[1]), bytes: Number(m[2]), peak: Number(m[3]) };
+  return parseReport(out).totals;
 }
 
 function connectTo(server: ListeningChild): Promise<Deno.TcpConn> {
@@ -335,8 +358,37 @@ for (const mode of MODES) {
   });
 }
 
-/** Compiles examples/echo.c (as bench/lib/build.ts does) into a temporary directory, runs it, stops it with SIGINT. */
+/** Runs examples/echo.c with `args`, hands it to `drive`, stops it with SIGINT: status 0, the totals. */
 async function withEchoC(args: string[], drive: (server: ListeningChild) => Promise<void>): Promise<void> {
+  await withCompiledEchoC(async (echoC) => {
+    await driveListening(await start(echoC, ["--port", "0", ...args]), async (server) => {
+      await drive(server);
+      await interruptAndReport(server);
+    });
+  });
+}
+
+/** A server program under test: echo.ts (run directly, so that signals reach it) or the compiled echo.c. */
+interface EchoProgram {
+  name: string;
+  program: string;
+  /** The arguments before the server's own flags. */
+  args: string[];
+}
+
+const ECHO_TS: EchoProgram = {
+  name: "echo.ts",
+  program: Deno.execPath(),
+  args: ["run", "--allow-ffi", "--allow-read", "examples/echo.ts"],
+};
+
+/** Starts `p` with `flags` (which include --port) and waits for its "listening on". */
+function start(p: EchoProgram, flags: string[]): Promise<ListeningChild> {
+  return spawnListeningProgram(p.program, [...p.args, ...flags]);
+}
+
+/** Compiles examples/echo.c (as bench/lib/build.ts does) into a temporary directory for `use`, then removes it. */
+async function withCompiledEchoC(use: (echoC: EchoProgram) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ dir: "/tmp", prefix: "epoll_echo_c_" });
   try {
     const cc = await new Deno.Command("cc", {
@@ -346,18 +398,25 @@ async function withEchoC(args: string[], drive: (server: ListeningChild) => Prom
       stderr: "piped",
     }).output();
     assert(cc.success, `cc failed: ${new TextDecoder().decode(cc.stderr)}`);
-    const server = await spawnListeningProgram(`${dir}/echo`, ["--port", "0", ...args]);
-    await driveListening(server, async () => {
-      await drive(server);
-      server.child.kill("SIGINT");
-      const status = await deadline(server.child.status, 10_000, "echo.c to exit on SIGINT");
-      const out = await server.stdout.rest();
-      assertEquals(status.code, 0, `exit status; stdout ${out}`);
-      assert(out.at(-1)?.startsWith("connections: "), `no totals line in ${JSON.stringify(out)}`);
-    });
+    await use({ name: "echo.c", program: `${dir}/echo`, args: [] });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/** Hands `use` echo.ts or the compiled echo.c. */
+async function withProgram(name: string, use: (p: EchoProgram) => Promise<void>): Promise<void> {
+  if (name === ECHO_TS.name) await use(ECHO_TS);
+  else await withCompiledEchoC(use);
+}
+
+/** SIGINT to the server itself, then its exit: status 0, the idle closes and the totals last. */
+async function interruptAndReport(server: ListeningChild): Promise<Report> {
+  interrupt(server.child);
+  const status = await deadline(server.child.status, 15_000, "echo to exit after SIGINT");
+  const out = await server.stdout.rest();
+  assertEquals(status.code, 0, `exit status; stdout ${JSON.stringify(out)}; stderr ${await server.stderr}`);
+  return parseReport(out);
 }
 
 // ---------------------------------------------------------------- shutdown
@@ -381,10 +440,8 @@ async function expectTotals(server: ListeningChild): Promise<Totals> {
   const status = await deadline(server.child.status, 15_000, "echo to exit after SIGINT");
   const out = await server.stdout.rest();
   assertEquals(status.code, 0, `exit status; stdout ${JSON.stringify(out)}; stderr ${await server.stderr}`);
-  const m = TOTALS.exec(out.at(-1) ?? "");
-  assert(m !== null, `no totals line in ${JSON.stringify(out)}`);
   assert(out.some((l) => l.startsWith("poller: ")), `no poller line in ${JSON.stringify(out)}`);
-  return { connections: Number(m[1]), bytes: Number(m[2]), peak: Number(m[3]) };
+  return parseReport(out).totals;
 }
 
 /** Runs `echo.ts <args>`, hands it to `drive`, and always kills its process group. */
@@ -512,3 +569,149 @@ for (const mode of MODES) {
 async function processAlive(server: ListeningChild): Promise<boolean> {
   return await Promise.race([server.child.status.then(() => false), delay(50).then(() => true)]);
 }
+
+// ---------------------------------------------------------------- --idle-timeout
+
+const IDLE_MS = 100;
+const BEAT_MS = 30;
+// A sweep still armed with no connection left wakes the server every 12.5 ms:
+// 40 times in the 500 ms watched (echo.c: one switch each; echo.ts: several).
+// Asleep, it makes none (0 seen here for both); a few are allowed for strays.
+const ASLEEP_MAX_SWITCHES = 10;
+
+/**
+ * With `--idle-timeout 100`: a client that never sends reads EOF after
+ * at least 100 ms (counted from before its connect) and well before 2 s; a
+ * client that sends without reading is cut off (its write fails) once its
+ * echo has stalled for the timeout; a client that sends every 30 ms gets
+ * every echo and is still open after four timeouts. Once it leaves too, the
+ * sweep stops: the server is not woken again. Two connections are closed
+ * as idle.
+ */
+async function idleScenario(server: ListeningChild): Promise<void> {
+  const before = performance.now();
+  using idle = await connectTo(server);
+  const idleEnd = readOutcome(idle, 2000).then((outcome) => ({ outcome, ms: performance.now() - before }));
+  using stalled = await connectTo(server);
+  const push = pushWithoutReading(stalled, 32 * MiB);
+  push.catch(() => {}); // awaited below; if the test fails first, closing `stalled` rejects it
+  using beating = await connectTo(server);
+  let beats = 0;
+  for (const end = performance.now() + 4 * IDLE_MS; performance.now() < end; beats++) {
+    await deadline(ping(beating, `beat ${beats}`), 2000, `the echo of beat ${beats}`);
+    await delay(BEAT_MS);
+  }
+  const { outcome, ms } = await idleEnd;
+  assertEquals(outcome, null, "what the idle client read");
+  assert(ms >= IDLE_MS && ms < 1000, `the idle client was closed after ${ms.toFixed(1)} ms`);
+  const pushed = await deadline(push, 2000, "the non-reading client's writes to fail");
+  assert(pushed < 32 * MiB, `all ${pushed} bytes went through`);
+  await ping(beating, "still open after four timeouts");
+  await beating.closeWrite();
+  assertEquals(await readOutcome(beating, 2000), null, "the beating client's EOF after its own");
+  assert(beats >= 8, `only ${beats} beats`);
+
+  await delay(IDLE_MS); // the server saw the EOF; its next sweep finds no connection and stops
+  const pid = server.child.pid;
+  const switches = await contextSwitches(pid);
+  await delay(500);
+  const woken = await contextSwitches(pid) - switches;
+  assert(woken <= ASLEEP_MAX_SWITCHES, `${woken} context switches in 500 ms with no connection`);
+}
+
+/**
+ * Writes `total` bytes without reading until a write fails (the server
+ * closed the connection with bytes unread: RST); returns how many went
+ * through. Throws if all of them did.
+ */
+async function pushWithoutReading(conn: Deno.Conn, total: number): Promise<number> {
+  const chunk = new Uint8Array(256 * KiB);
+  let pushed = 0;
+  try {
+    while (pushed < total) pushed += await conn.write(chunk);
+  } catch (err) {
+    if (err instanceof Deno.errors.ConnectionReset || err instanceof Deno.errors.BrokenPipe) return pushed;
+    throw err;
+  }
+  return pushed;
+}
+
+for (const mode of MODES) {
+  for (const name of ["echo.ts", "echo.c"]) {
+    Deno.test(`${name} ${mode} --idle-timeout ${IDLE_MS}: an idle client and a non-reading one are closed after ${IDLE_MS} ms, one sending every ${BEAT_MS} ms stays; "idle closed: 2"; no wake-ups once none is left`, async () => {
+      await withProgram(name, async (p) => {
+        const flags = ["--port", "0", "--mode", mode, "--idle-timeout", String(IDLE_MS)];
+        await driveListening(await start(p, flags), async (server) => {
+          await idleScenario(server);
+          const report = await interruptAndReport(server);
+          assertEquals(report.idleClosed, 2);
+          assertEquals(report.totals.connections, 3);
+        });
+      });
+    });
+  }
+}
+
+Deno.test(`echo --workers 2 --idle-timeout ${IDLE_MS}: each worker sweeps its own connections; the totals add up`, async () => {
+  const flags = ["--port", "0", "--workers", "2", "--idle-timeout", String(IDLE_MS)];
+  await driveListening(await start(ECHO_TS, flags), async (server) => {
+    // Eight idle clients, spread by SO_REUSEPORT over both workers (all on one: 1 in 128).
+    const idle = await Promise.all(Array.from({ length: 8 }, () => connectTo(server)));
+    try {
+      await idleScenario(server);
+      assertEquals(await Promise.all(idle.map((conn) => readOutcome(conn, 1000))), idle.map(() => null));
+    } finally {
+      for (const conn of idle) conn.close();
+    }
+    const report = await interruptAndReport(server);
+    assertEquals(report.idleClosed, 10);
+    assertEquals(report.totals.connections, 11);
+  });
+});
+
+// ---------------------------------------------------------------- --reuse-port
+
+const SHARED_CLIENTS = 48;
+
+for (const mode of MODES) {
+  for (const name of ["echo.ts", "echo.c"]) {
+    Deno.test(`${name} ${mode} --reuse-port: two processes on one port both take connections; ${SHARED_CLIENTS} echoes byte-exact`, async () => {
+      await withProgram(name, async (p) => {
+        const flags = ["--mode", mode, "--reuse-port"];
+        await driveListening(await start(p, ["--port", "0", ...flags]), async (first) => {
+          await driveListening(await start(p, ["--port", String(first.port), ...flags]), async (second) => {
+            assertEquals(second.port, first.port);
+            const sizes = Array.from({ length: SHARED_CLIENTS }, (_, i) => 1000 + 997 * i);
+            const clients = sizes.map((size, i) => echoOnce(first, payload(size, i + 1)));
+            await deadline(Promise.all(clients), 10_000, `${SHARED_CLIENTS} echo clients`);
+            const [a, b] = await Promise.all([interruptAndReport(first), interruptAndReport(second)]);
+            // SO_REUSEPORT hashes each connection to one of the two: all on one has odds of 2 in 2^48.
+            assert(a.totals.connections > 0 && b.totals.connections > 0, `${JSON.stringify([a, b])}`);
+            assertEquals(a.totals.connections + b.totals.connections, SHARED_CLIENTS);
+            assertEquals(a.totals.bytes + b.totals.bytes, sizes.reduce((x, y) => x + y, 0));
+          });
+        });
+      });
+    });
+  }
+}
+
+// Linux lets a second listener bind a port only if both set SO_REUSEPORT.
+Deno.test(`echo.ts and echo.c: without --reuse-port on both, a second server on the port exits non-zero with "address already in use"; the first still serves`, async () => {
+  for (const name of ["echo.ts", "echo.c"]) {
+    await withProgram(name, async (p) => {
+      await driveListening(await start(p, ["--port", "0"]), async (first) => {
+        for (const extra of [[], ["--reuse-port"]]) {
+          const flags = ["--port", String(first.port), ...extra];
+          const second = await runUnlessListening(p.program, [...p.args, ...flags]);
+          const what = `${name} ${flags.join(" ")}: ${JSON.stringify(second)}`;
+          assert(!second.listened, `it started: ${what}`);
+          assert(second.code !== 0, `exit code 0: ${what}`);
+          assert(/address already in use/i.test(second.stderr), `stderr: ${what}`);
+        }
+        await echoOnce(first, payload(4 * KiB, 9));
+        assertEquals((await interruptAndReport(first)).totals.connections, 1);
+      });
+    });
+  }
+});
