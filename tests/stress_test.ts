@@ -9,12 +9,24 @@
  * The harness runs in its own process group: whatever happens, the group is
  * killed at the end (the harness, its servers and its clients).
  *
+ * The last test drives the native client alone: a client that was not
+ * scheduled for seconds (here: stopped with SIGSTOP) must go on working.
+ *
  * @module
  */
 
 import { assert, assertEquals } from "@std/assert";
 import type { StressRecord } from "../bench/stress/report.ts";
-import { killTree, spawnDeno } from "./_net_helpers.ts";
+import {
+  deadline,
+  delay,
+  killTree,
+  LineReader,
+  REPO_ROOT,
+  spawnDeno,
+  spawnListening,
+  spawnProgram,
+} from "./_net_helpers.ts";
 
 const CONNS = 2_000;
 const BEATS = 2;
@@ -70,4 +82,60 @@ Deno.test("stress: two echo processes on one port (SO_REUSEPORT) share 2,000 con
     r.perServer !== null && r.perServer.min > 0,
     `one process got nothing: ${JSON.stringify(r.perServer)}`,
   );
+});
+
+/** Next stdout line that starts with `prefix` (earlier lines skipped), within `ms`. */
+async function lineStarting(lines: LineReader, prefix: string, ms: number): Promise<string> {
+  return await deadline(
+    (async () => {
+      for (let line; (line = await lines.next()) !== null;) if (line.startsWith(prefix)) return line;
+      throw new Error(`stdout ended before "${prefix}"`);
+    })(),
+    ms,
+    `"${prefix}" from the stress client`,
+  );
+}
+
+Deno.test("stress client: a stall of seconds (SIGSTOP) does not leave it waiting in epoll_wait forever", async () => {
+  const bin = `/tmp/stress_client_test_${Deno.pid}`;
+  const cc = await new Deno.Command("cc", {
+    args: ["-O2", "-o", bin, "bench/stress/client.c"],
+    cwd: REPO_ROOT,
+  })
+    .output();
+  assert(cc.success, new TextDecoder().decode(cc.stderr));
+  const server = await spawnListening([
+    "run",
+    "--allow-ffi",
+    "--allow-read",
+    "examples/echo.ts",
+    "--port",
+    "0",
+  ]);
+  const client = spawnProgram(bin, ["--port", String(server.port), "--conns", "50", "--src", "127.1.250.1"], {
+    stdin: "piped",
+  });
+  const lines = new LineReader(client.stdout);
+  const stdin = client.stdin.getWriter();
+  try {
+    await lineStarting(lines, "up ", 10_000);
+    // Stopped past two of its once-a-second stat lines: its clock for the next one falls behind.
+    Deno.kill(client.pid, "SIGSTOP");
+    await delay(2_500);
+    Deno.kill(client.pid, "SIGCONT");
+    await stdin.write(new TextEncoder().encode("beat 0.2 1\n"));
+    await lineStarting(lines, "beaten ", 5_000);
+    await stdin.write(new TextEncoder().encode("close\n"));
+    const done = JSON.parse((await lineStarting(lines, "done ", 5_000)).slice(5));
+    assertEquals([done.up, done.ok, done.lost, done.bad], [50, 100, 0, 0]);
+  } finally {
+    await stdin.close().catch(() => {});
+    await killTree(client);
+    await lines.cancel();
+    await client.stderr.cancel();
+    await killTree(server.child);
+    await server.stdout.cancel();
+    await server.stderr;
+    await Deno.remove(bin).catch(() => {});
+  }
 });

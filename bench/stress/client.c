@@ -34,6 +34,7 @@
  *     once a second and before every event line; counters are cumulative, n/sum/max/h cover the
  *     echoes since the previous stat line (latency in µs; h is a log-linear histogram, see bucket_of).
  *   up MS            every connection is up or has failed
+ *   sweeping MS / beating MS  a command was taken (MS since start)
  *   sweep MS / beaten MS
  *   done {json}      the totals, last
  */
@@ -393,8 +394,11 @@ static bool on_command(void) {
     *nl = 0;
     double seconds;
     long count;
-    if (strcmp(line, "sweep") == 0) start_sweep();
-    else if (sscanf(line, "beat %lf %ld", &seconds, &count) == 2 && seconds > 0 && count > 0) start_beats(seconds, count);
+    if (strcmp(line, "sweep") == 0) start_sweep(), event_line("sweeping", ms_since(t0));
+    else if (sscanf(line, "beat %lf %ld", &seconds, &count) == 2 && seconds > 0 && count > 0) {
+      start_beats(seconds, count);
+      event_line("beating", ms_since(t0));
+    }
     else if (strcmp(line, "close") == 0) return false;
     else fprintf(stderr, "stress_client %d: unknown command \"%s\"\n", opt.id, line);
     size_t used = (size_t)(nl + 1 - line);
@@ -438,13 +442,15 @@ static void run(void) {
       expire_setups();
       stat_line();
       fflush(stdout);
-      next_stat += 1000000000ull;
+      /* Not `+= 1 s` only: after a stall of seconds (a loaded machine) next_stat would stay behind now,
+       * and the unsigned wait below would wrap into a negative timeout: an epoll_wait without end. */
+      while (next_stat <= now) next_stat += 1000000000ull;
     }
     feed_setup();
     if (beating) pace_beats();
     check_phases();
     int timeout = pace_timeout_ms();
-    int until_stat = (int)((next_stat - now) / 1000000ull) + 1;
+    int until_stat = (int)((next_stat - now) / 1000000ull) + 1; /* next_stat > now: 1..1001 */
     int n = epoll_wait(epfd, evs, EVENTS, timeout < until_stat ? timeout : until_stat);
     if (n < 0 && errno != EINTR) fail("epoll_wait");
     for (int i = 0; i < n; i++) {

@@ -197,6 +197,16 @@ export class Fleet {
     return this.clients.map((c) => c.done).filter((d): d is ClientDone => d !== null);
   }
 
+  /** Each client's last counters and its events (ms), for the JSON: who did what, when. */
+  perClient(): { id: number; counters: Counters; events: Record<string, number[]>; done: boolean }[] {
+    return this.clients.map((c, id) => ({
+      id,
+      counters: { ...c.counters },
+      events: Object.fromEntries(c.events),
+      done: c.done !== null,
+    }));
+  }
+
   /** Recent stderr of clients that wrote any, for error messages. */
   errors(): string[] {
     return this.clients.flatMap((c) => c.proc.stderrTail.map((l) => `${c.proc.name}: ${l}`)).slice(-10);

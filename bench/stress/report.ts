@@ -122,8 +122,10 @@ export function toRecord(
 ): StressRecord {
   const r = res.rounds[0];
   const done = r.done;
+  // A client killed before its `done` line still told its counters once a second.
+  const finals = (r.clients ?? []).map((c) => done.find((d) => d.id === c.id) ?? c.counters);
   const sum = (k: "failed" | "dropped" | "lost" | "bad" | "late" | "ok" | "up"): number =>
-    done.reduce((a, d) => a + d[k], 0);
+    finals.reduce((a, d) => a + d[k], 0);
   const up = r.memory.find((m) => m.at === "up")!;
   const cores = navigator.hardwareConcurrency;
   const kernelUp = up.kernel.slabBytes - res.before.slabBytes + up.kernel.tcpMemBytes -
@@ -135,7 +137,7 @@ export function toRecord(
     time[phase] = split(p, per, cores);
   }
   const lost = sum("lost"), failed = sum("failed"), dropped = sum("dropped"), bad = sum("bad");
-  const allDone = done.length > 0 && done.every((d) => !d.deadline);
+  const allDone = done.length === finals.length && done.length > 0 && done.every((d) => !d.deadline);
   return {
     key: `${name} ${cfg.conns} @${cfg.interval}s×${cfg.beats}`,
     date: new Date().toISOString(),
@@ -145,7 +147,7 @@ export function toRecord(
     spread: cfg.spread,
     sharing: cfg.spread === "reuseport" ? cfg.plan?.sharing ?? null : null,
     procs: cfg.plan ? cfg.procs : 0,
-    clients: done.length,
+    clients: finals.length,
     conns: cfg.conns,
     interval: cfg.interval,
     beats: cfg.beats,

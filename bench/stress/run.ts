@@ -118,6 +118,8 @@ export interface RoundResult {
   totals: Counters;
   done: ClientDone[];
   clientErrors: string[];
+  /** Every client's last counters and events. */
+  clients: ReturnType<Fleet["perClient"]>;
 }
 
 /** Everything a run measured. */
@@ -376,7 +378,8 @@ async function round(
     });
     memory.push(await memoryAt("beats", serverPids, fleet.pids, null));
     const totals = fleet.totals();
-    const done = await phase("close", mon, pids, phases, () => fleet.close(30_000));
+    // Closing 19,990 sockets takes a client seconds on a busy machine: wait for its totals.
+    const done = await phase("close", mon, pids, phases, () => fleet.close(60_000 + cfg.conns / 10));
     await sleep(cfg.settle * 1000);
     memory.push(await memoryAt("closed", serverPids, [], cfg.plan));
     const establishClientMs = fleet.slowest("up", 1);
@@ -393,6 +396,7 @@ async function round(
       totals,
       done,
       clientErrors: fleet.errors(),
+      clients: fleet.perClient(),
     };
   } finally {
     await fleet.close(5_000);
