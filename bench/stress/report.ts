@@ -37,6 +37,8 @@ export interface TimeSplit {
   /** ksoftirqd: CPU s run and s waited for a CPU over the phase. */
   ksoftirqdRunS: number;
   ksoftirqdWaitS: number;
+  /** The busiest other processes: name[pid], CPU seconds over the phase. */
+  others: [string, number][];
 }
 
 /** One stress run, as stored in bench/results/stress.json. */
@@ -108,6 +110,7 @@ function split(p: PhaseStats, per: number, cores: number): TimeSplit {
     net: p.net,
     ksoftirqdRunS: p.softirqSched.runS,
     ksoftirqdWaitS: p.softirqSched.waitS,
+    others: p.others,
   };
 }
 
@@ -277,7 +280,11 @@ export function timeLines(r: StressRecord): string[] {
       `per ${per}, clients ${f1(t.clientUs)} µs; server run-queue wait ${wait} s per s run; machine ` +
       `${(t.machineBusy * 100).toFixed(0)}% busy (softirq ${(t.softirq * 100).toFixed(0)}%), other ${
         (t.other * 100).toFixed(0)
-      }%; ksoftirqd ran ${f1(t.ksoftirqdRunS)} s, waited ${f1(t.ksoftirqdWaitS)} s${netText(t.net)}`;
+      }%; ksoftirqd ran ${f1(t.ksoftirqdRunS)} s, waited ${f1(t.ksoftirqdWaitS)} s${netText(t.net)}${
+        t.others?.length
+          ? `; busiest others: ${t.others.map(([n, cpu]) => `${n} ${f1(cpu)} s`).join(", ")}`
+          : ""
+      }`;
   });
 }
 

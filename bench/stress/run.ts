@@ -14,12 +14,14 @@ import { Monitor } from "./monitor.ts";
 import { Proc } from "./procs.ts";
 import type { ServerPlan, Spread } from "./servers.ts";
 import {
+  busiestOthers,
   cpuBetween,
   type CpuSample,
   type KernelSample,
   type NetCounters,
   netDelta,
   openFds,
+  sampleAllProcs,
   sampleCpu,
   sampleKernel,
   sampleNet,
@@ -88,6 +90,8 @@ export interface PhaseStats {
   softirqSched: SchedSample;
   /** Drops, retransmits, TCP memory pressure over the phase (machine-wide). */
   net: NetCounters;
+  /** The other processes that used the most CPU over the phase: name[pid], seconds. */
+  others: [string, number][];
   latency: LatencySummary | null;
 }
 
@@ -238,6 +242,7 @@ class PhaseClock {
   #cs: SchedSample;
   #ks: SchedSample = sampleSched(KSOFTIRQD);
   #net: NetCounters = sampleNet();
+  #all = sampleAllProcs();
 
   constructor(readonly serverPids: number[], readonly clientPids: number[]) {
     this.#server = sampleProcs(serverPids);
@@ -263,6 +268,11 @@ class PhaseClock {
       clientSched: schedDelta(this.#cs, sampleSched(this.clientPids)),
       softirqSched: schedDelta(this.#ks, sampleSched(KSOFTIRQD)),
       net: netDelta(this.#net, sampleNet()),
+      others: busiestOthers(
+        this.#all,
+        sampleAllProcs(),
+        new Set([...this.serverPids, ...this.clientPids, Deno.pid]),
+      ),
       latency,
     };
   }

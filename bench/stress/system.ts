@@ -66,6 +66,40 @@ export function cpuBetween(a: ProcsSample, b: ProcsSample): { userS: number; sys
   return { userS, sysS };
 }
 
+/** CPU seconds so far of every process on the machine, with its name (threads folded in). */
+export function sampleAllProcs(): Map<number, { comm: string; cpuS: number }> {
+  const out = new Map<number, { comm: string; cpuS: number }>();
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    const text = readText(`/proc/${e.name}/stat`);
+    if (text === null) continue;
+    const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    const comm = text.slice(text.indexOf("(") + 1, text.lastIndexOf(")"));
+    out.set(Number(e.name), { comm, cpuS: (Number(f[11]) + Number(f[12])) / CLK_TCK });
+  }
+  return out;
+}
+
+/**
+ * The processes outside `exclude` that used the most CPU between two
+ * samples: the noise on a shared machine, named (e.g. a supervisor that
+ * walks /proc/PID/fd of every process costs more the more sockets are open).
+ */
+export function busiestOthers(
+  a: Map<number, { comm: string; cpuS: number }>,
+  b: Map<number, { comm: string; cpuS: number }>,
+  exclude: Set<number>,
+  top = 4,
+): [string, number][] {
+  const byName = new Map<string, number>();
+  for (const [pid, now] of b) {
+    if (exclude.has(pid)) continue;
+    const used = now.cpuS - (a.get(pid)?.cpuS ?? 0);
+    if (used > 0) byName.set(`${now.comm}[${pid}]`, used);
+  }
+  return [...byName].sort((x, y) => y[1] - x[1]).slice(0, top);
+}
+
 /** Kernel-side memory and socket counts. */
 export interface KernelSample {
   /** /proc/net/sockstat "TCP: mem", in bytes (it is in pages there): socket buffers. */
