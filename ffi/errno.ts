@@ -448,8 +448,8 @@ export const ESPIPE: typeof errnoNumbers.ESPIPE = errnoNumbers.ESPIPE;
  */
 export const EROFS: typeof errnoNumbers.EROFS = errnoNumbers.EROFS;
 /**
- * `EPIPE`: Broken pipe: writing to a stream whose reader is gone. Pass `MSG_NOSIGNAL` to `send` to
- * get it instead of a SIGPIPE.
+ * `EPIPE`: Broken pipe: writing to a stream whose reader is gone. Deno ignores SIGPIPE, so every
+ * write gets it; `send` with `MSG_NOSIGNAL` gets it without raising the signal at all.
  *
  * ```ts
  * import { AF_UNIX, close, EPIPE, ErrnoError, MSG_NOSIGNAL, send, SOCK_STREAM, socketpair } from "@libc/epoll/ffi";

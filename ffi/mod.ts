@@ -20,8 +20,8 @@
  * epoll_ctl(epfd, EPOLL_CTL_ADD, efd, EPOLLIN);
  * eventfd_write(efd, 1);
  * const events = new EventBuffer(8);
- * const n = epoll_wait(epfd, events, 8, 0); // 1: efd is readable
- * console.log(n, events.data(0) === efd);
+ * const n = epoll_wait(epfd, events, 8, 0); // 0 ms: only look
+ * console.log(n, events.data(0) === efd); // 1 true: efd is readable
  * close(efd);
  * close(epfd);
  * ```
