@@ -23,7 +23,21 @@ import {
 import { checkInt, describe, I32_MAX } from "../ffi/checks.ts";
 import { selfCheck } from "./self_check.ts";
 
-/** Options for {@linkcode Epoll}. */
+/**
+ * Options for {@linkcode Epoll}.
+ *
+ * ```ts
+ * import { Epoll, type EpollOptions } from "@libc/epoll";
+ * import { close, eventfd } from "@libc/epoll/ffi";
+ *
+ * const options: EpollOptions = { maxEvents: 2 };
+ * using ep = new Epoll(options);
+ * const fds = [eventfd(1), eventfd(1), eventfd(1)]; // three ready fds
+ * for (const fd of fds) ep.register(fd);
+ * console.log(ep.wait(0).length, ep.wait(0, 1).length); // 2 1: the rest wait for the next call
+ * for (const fd of fds) close(fd);
+ * ```
+ */
 export interface EpollOptions {
   /** Capacity of the reused event buffer: the most events one `wait` returns (1 to 2^20, default 1024). */
   maxEvents?: number;
@@ -52,7 +66,7 @@ function maxEventsOf(options: EpollOptions): number {
  * const efd = eventfd();
  * ep.register(efd, EPOLLIN);
  * eventfd_write(efd, 1);
- * for (const [fd, events] of ep.wait(0)) console.log(fd === efd, events & EPOLLIN);
+ * for (const [fd, events] of ep.wait(0)) console.log(fd === efd, events & EPOLLIN); // true 1
  * close(efd);
  * ```
  */
@@ -91,7 +105,22 @@ export class Epoll implements Disposable {
     epoll_ctl(this.#open(), EPOLL_CTL_ADD, fd, events, data);
   }
 
-  /** Changes the interest and data of a registered `fd` (rearms EPOLLONESHOT). */
+  /**
+   * Changes the interest and data of a registered `fd` (rearms EPOLLONESHOT).
+   *
+   * ```ts
+   * import { Epoll, EPOLLIN, EPOLLONESHOT } from "@libc/epoll";
+   * import { close, eventfd } from "@libc/epoll/ffi";
+   *
+   * using ep = new Epoll();
+   * const efd = eventfd(1); // stays readable
+   * ep.register(efd, EPOLLIN | EPOLLONESHOT);
+   * console.log(ep.wait(0).length, ep.wait(0).length); // 1 0: disabled after one event
+   * ep.modify(efd, EPOLLIN | EPOLLONESHOT);
+   * console.log(ep.wait(0).length); // 1
+   * close(efd);
+   * ```
+   */
   modify(fd: number, events: number, data: number = fd): void {
     epoll_ctl(this.#open(), EPOLL_CTL_MOD, fd, events, data);
   }
@@ -109,6 +138,20 @@ export class Epoll implements Disposable {
    * This blocks the calling thread; the reactor is the non-blocking way.
    * `timeoutMs` is an integer in [-1, 2^31); `maxEvents` one in [1, the
    * `maxEvents` option].
+   *
+   * ```ts
+   * import { Epoll, EPOLLIN, EPOLLOUT } from "@libc/epoll";
+   * import { close, eventfd } from "@libc/epoll/ffi";
+   *
+   * using ep = new Epoll();
+   * const efd = eventfd(); // a counter of 0: writable, not readable
+   * ep.register(efd, EPOLLIN | EPOLLOUT, 42);
+   * const events = ep.wait(0); // valid until the next wait
+   * for (let i = 0; i < events.length; i++) {
+   *   console.log(events.data(i), events.events(i) === EPOLLOUT); // 42 true
+   * }
+   * close(efd);
+   * ```
    */
   wait(timeoutMs = -1, maxEvents?: number): EventBuffer {
     const fd = this.#open();
@@ -118,7 +161,23 @@ export class Epoll implements Disposable {
     return this.#events;
   }
 
-  /** Closes the epoll fd. Idempotent. Registered fds stay open (they are the caller's). */
+  /**
+   * Closes the epoll fd. Idempotent. Registered fds stay open (they are the
+   * caller's). Any later use of the instance throws `Deno.errors.BadResource`.
+   *
+   * ```ts
+   * import { Epoll } from "@libc/epoll";
+   *
+   * const ep = new Epoll();
+   * ep.close();
+   * ep.close(); // a no-op
+   * try {
+   *   ep.wait(0);
+   * } catch (err) {
+   *   console.log(ep.closed, err instanceof Deno.errors.BadResource); // true true
+   * }
+   * ```
+   */
   close(): void {
     if (this.#fd < 0) return;
     const fd = this.#fd;
