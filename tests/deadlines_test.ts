@@ -9,34 +9,10 @@
  */
 
 import { assert, assertEquals, assertRejects, assertThrows } from "@std/assert";
-import { type Conn, connect, listen, type Listener, type NetAddr, Reactor } from "../mod.ts";
+import { connect, listen, Reactor } from "../mod.ts";
+import { tcpPair } from "./_conn_pair.ts";
 import { type Expirable, TimerWheel, type WheelDriver } from "../reactor/wheel.ts";
 import { deadline, delay, MiB, payload } from "./_net_helpers.ts";
-
-interface Pair extends AsyncDisposable {
-  listener: Listener<NetAddr>;
-  client: Conn<NetAddr>;
-  server: Conn<NetAddr>;
-}
-
-async function tcpPair(reactor: Reactor, idleTimeout?: number): Promise<Pair> {
-  const listener = listen({ hostname: "127.0.0.1", port: 0, reactor, idleTimeout });
-  const [client, server] = await Promise.all([
-    connect({ hostname: "127.0.0.1", port: listener.addr.port, reactor }),
-    listener.accept(),
-  ]);
-  return {
-    listener,
-    client,
-    server,
-    [Symbol.asyncDispose]: () => {
-      client.close();
-      server.close();
-      listener.close();
-      return Promise.resolve();
-    },
-  };
-}
 
 function netTest(name: string, fn: (reactor: Reactor) => Promise<void>): void {
   Deno.test(name, async () => {
@@ -159,7 +135,7 @@ netTest("idle timeout: traffic keeps the conn open; 0 turns it off", async (reac
 });
 
 netTest("listen({ idleTimeout }) gives every accepted conn the limit", async (reactor) => {
-  await using p = await tcpPair(reactor, 30);
+  await using p = await tcpPair(reactor, "127.0.0.1", { idleTimeout: 30 });
   await deadline(p.client.read(new Uint8Array(1)), 2000, "EOF from the idle server side");
   assert(p.server.closed);
   assertThrows(() => listen({ hostname: "127.0.0.1", port: 0, reactor, idleTimeout: NaN }), RangeError);

@@ -20,7 +20,7 @@ import {
   assertStringIncludes,
   assertThrows,
 } from "@std/assert";
-import { type Conn, connect, listen, type Listener, Reactor } from "../mod.ts";
+import { type Conn, connect, listen, Reactor } from "../mod.ts";
 import type { SockAddr } from "../ffi/mod.ts";
 import {
   armReset,
@@ -38,6 +38,7 @@ import {
   REPO_ROOT,
   writeAll,
 } from "./_net_helpers.ts";
+import { tcpPair } from "./_conn_pair.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -61,37 +62,6 @@ function netTest(name: string, fn: (reactor: Reactor) => Promise<void> | void, i
 function portOf(addr: SockAddr | Deno.Addr): number {
   assert("port" in addr, `not an IP address: ${JSON.stringify(addr)}`);
   return addr.port;
-}
-
-/** A listener and both ends of one accepted connection; disposing closes all three. */
-interface Pair extends AsyncDisposable {
-  listener: Listener;
-  client: Conn;
-  server: Conn;
-}
-
-async function tcpPair(reactor: Reactor, hostname = "127.0.0.1"): Promise<Pair> {
-  const listener = listen({ hostname, port: 0, reactor });
-  try {
-    const [client, server] = await Promise.all([
-      connect({ hostname, port: portOf(listener.addr), reactor }),
-      listener.accept(),
-    ]);
-    return {
-      listener,
-      client,
-      server,
-      [Symbol.asyncDispose]: () => {
-        client.close();
-        server.close();
-        listener.close();
-        return Promise.resolve();
-      },
-    };
-  } catch (err) {
-    listener.close();
-    throw err;
-  }
 }
 
 /** Polls `cond` every 5 ms for at most `ms` (loops stay bounded in time). */
