@@ -43,7 +43,14 @@ import {
   WOULD_BLOCK,
 } from "../ffi/mod.ts";
 import { type ParkStrategy, Reactor, type ReactorOptions } from "../reactor/mod.ts";
-import { delay as sleep, FdScope, NB, openFds as openFdsBelow } from "./_helpers.ts";
+import {
+  type ChildOutcome,
+  delay as sleep,
+  FdScope,
+  NB,
+  openFds as openFdsBelow,
+  runDeno,
+} from "./_helpers.ts";
 
 export { FdScope, NB };
 
@@ -298,16 +305,8 @@ export const STREAMS: readonly StreamFixture[] = [
 // ------------------------------------------------------------------ subprocesses
 
 /** How a child `deno run` ended. */
-export interface ChildResult {
-  /** Exit code, or null if it had to be killed. */
-  code: number | null;
-  /** Whether it was still running at the deadline (and was killed by PID). */
-  timedOut: boolean;
-  /** Milliseconds from spawn to exit (or to the kill). */
-  ms: number;
-  stdout: string;
-  stderr: string;
-}
+/** How a child ended (`runDeno`'s outcome): exit code, signal, whether it was killed at the deadline, output. */
+export type ChildResult = ChildOutcome;
 
 const REPO = new URL("../", import.meta.url).href;
 
@@ -320,35 +319,8 @@ export async function runScript(source: string, timeoutMs: number): Promise<Chil
   const path = await Deno.makeTempFile({ prefix: "reactor_exit_", suffix: ".ts" });
   try {
     await Deno.writeTextFile(path, source.replaceAll("$REPO/", REPO));
-    return await runChild(path, timeoutMs);
+    return await runDeno(["run", "--no-config", "--allow-ffi", "--allow-read", path], timeoutMs);
   } finally {
     await Deno.remove(path);
-  }
-}
-
-async function runChild(path: string, timeoutMs: number): Promise<ChildResult> {
-  const t0 = performance.now();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--no-config", "--allow-ffi", "--allow-read", path],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    Deno.kill(child.pid, "SIGKILL"); // only the child this test spawned, by its PID
-  }, timeoutMs);
-  try {
-    const out = await child.output();
-    const decode = (b: Uint8Array): string => new TextDecoder().decode(b);
-    return {
-      code: timedOut ? null : out.code,
-      timedOut,
-      ms: performance.now() - t0,
-      stdout: decode(out.stdout),
-      stderr: decode(out.stderr),
-    };
-  } finally {
-    clearTimeout(timer);
   }
 }
