@@ -337,10 +337,10 @@ export function send(fd: number, buf: Uint8Array, flags = 0, len?: number): numb
  * import { AF_UNIX, bind, close, encodeUnix, recvfrom, sendto, SOCK_DGRAM, SOCK_NONBLOCK, SockAddrBuffer, socket, type UnixAddr } from "@libc/epoll/ffi";
  *
  * const server = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK);
- * const serverAddr = encodeUnix(`\0libc-epoll-doc-${Deno.pid}-server`);
+ * const serverAddr = encodeUnix(`\0libc-epoll-doc-recvfrom-${Deno.pid}-server`);
  * bind(server, serverAddr);
  * const client = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK);
- * bind(client, encodeUnix(`\0libc-epoll-doc-${Deno.pid}-client`));
+ * bind(client, encodeUnix(`\0libc-epoll-doc-recvfrom-${Deno.pid}-client`));
  * sendto(client, new Uint8Array([1, 2, 3]), 0, serverAddr);
  * const from = new SockAddrBuffer();
  * const n = recvfrom(server, new Uint8Array(64), 0, from);
@@ -375,7 +375,7 @@ export function recvfrom(
  * ```ts
  * import { AF_UNIX, bind, close, encodeUnix, read, sendto, SOCK_DGRAM, SOCK_NONBLOCK, socket } from "@libc/epoll/ffi";
  *
- * const to = encodeUnix(`\0libc-epoll-doc-${Deno.pid}`);
+ * const to = encodeUnix(`\0libc-epoll-doc-sendto-${Deno.pid}`);
  * const server = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK);
  * bind(server, to);
  * const client = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK); // unbound, unconnected
@@ -439,7 +439,7 @@ export function bind(fd: number, addr: EncodedAddr): void {
  * ```ts
  * import { accept4, AF_UNIX, bind, close, connect, listen, encodeUnix, SOCK_NONBLOCK, SOCK_STREAM, socket, WOULD_BLOCK } from "@libc/epoll/ffi";
  *
- * const addr = encodeUnix(`\0libc-epoll-doc-${Deno.pid}`);
+ * const addr = encodeUnix(`\0libc-epoll-doc-listen-${Deno.pid}`);
  * const server = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK);
  * bind(server, addr);
  * listen(server, 128);
@@ -466,7 +466,7 @@ export function listen(fd: number, backlog = 4096): void {
  * import { AF_INET, AF_UNIX, bind, close, connect, getsockname, type IpAddr, listen, encodeIp, encodeUnix, SOCK_NONBLOCK, SOCK_STREAM, socket } from "@libc/epoll/ffi";
  *
  * // A Unix stream connects at once (the listener's queue has room).
- * const path = encodeUnix(`\0libc-epoll-doc-${Deno.pid}`);
+ * const path = encodeUnix(`\0libc-epoll-doc-connect-${Deno.pid}`);
  * const unixServer = socket(AF_UNIX, SOCK_STREAM);
  * bind(unixServer, path);
  * listen(unixServer);
@@ -501,7 +501,7 @@ export function connect(fd: number, addr: EncodedAddr): boolean {
  * ```ts
  * import { accept4, AF_UNIX, bind, close, connect, listen, encodeUnix, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM, SockAddrBuffer, socket, WOULD_BLOCK } from "@libc/epoll/ffi";
  *
- * const addr = encodeUnix(`\0libc-epoll-doc-${Deno.pid}`);
+ * const addr = encodeUnix(`\0libc-epoll-doc-accept4-${Deno.pid}`);
  * const server = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK);
  * bind(server, addr);
  * listen(server);
@@ -628,7 +628,7 @@ export function getsockname(fd: number, transport: "tcp" | "udp" = "tcp"): SockA
  * ```ts
  * import { AF_UNIX, bind, close, connect, getpeername, listen, encodeUnix, SOCK_STREAM, socket, type UnixAddr } from "@libc/epoll/ffi";
  *
- * const name = `\0libc-epoll-doc-${Deno.pid}`;
+ * const name = `\0libc-epoll-doc-getpeername-${Deno.pid}`;
  * const server = socket(AF_UNIX, SOCK_STREAM);
  * bind(server, encodeUnix(name));
  * listen(server);

@@ -826,7 +826,7 @@ export const ENOBUFS: typeof errnoNumbers.ENOBUFS = errnoNumbers.ENOBUFS;
  * import { AF_UNIX, bind, close, connect, EISCONN, encodeUnix, ErrnoError, listen, SOCK_STREAM, socket, socketpair } from "@libc/epoll/ffi";
  *
  * const server = socket(AF_UNIX, SOCK_STREAM);
- * const addr = encodeUnix(`\0libc-epoll-doc-${Deno.pid}`); // an abstract name
+ * const addr = encodeUnix(`\0libc-epoll-doc-eisconn-${Deno.pid}`); // an abstract name
  * bind(server, addr);
  * listen(server);
  * const [a, b] = socketpair(AF_UNIX, SOCK_STREAM); // connected from birth

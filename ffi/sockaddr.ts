@@ -327,7 +327,7 @@ export function encodeIp(hostname: string, port: number): EncodedAddr {
  * ```ts
  * import { AF_UNIX, bind, close, encodeUnix, getsockname, SOCK_STREAM, socket, type UnixAddr } from "@libc/epoll/ffi";
  *
- * const name = `\0libc-epoll-doc-${Deno.pid}`;
+ * const name = `\0libc-epoll-doc-encodeUnix-${Deno.pid}`;
  * const fd = socket(AF_UNIX, SOCK_STREAM);
  * bind(fd, encodeUnix(name));
  * console.log((getsockname(fd) as UnixAddr).path === name); // true
@@ -439,8 +439,8 @@ let lenOf: (buf: SockAddrBuffer) => Uint8Array<ArrayBuffer>;
  *
  * // Two Unix datagram sockets with abstract names (delivery is immediate).
  * const [a, b] = [socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK), socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK)];
- * bind(a, encodeUnix(`\0libc-epoll-doc-${Deno.pid}-a`));
- * const to = encodeUnix(`\0libc-epoll-doc-${Deno.pid}-b`);
+ * bind(a, encodeUnix(`\0libc-epoll-doc-sockaddrbuffer-${Deno.pid}-a`));
+ * const to = encodeUnix(`\0libc-epoll-doc-sockaddrbuffer-${Deno.pid}-b`);
  * bind(b, to);
  * const from = new SockAddrBuffer();
  * const buf = new Uint8Array(64);
