@@ -28,8 +28,8 @@
  */
 export const EPOLLIN = 0x001;
 /**
- * Exceptional condition: TCP urgent data, a cgroup or sysfs notification. A Unix socket or ordinary
- * data never raises it: a socket registered for it still reports only EPOLLIN.
+ * Exceptional condition: TCP urgent data, a cgroup or sysfs notification. Ordinary data never
+ * raises it: a socket registered for it still reports only EPOLLIN.
  *
  * ```ts
  * import { AF_UNIX, close, epoll_create1, epoll_ctl, EPOLL_CTL_ADD, epoll_wait, EPOLLIN, EPOLLPRI, EventBuffer, SOCK_STREAM, socketpair, write } from "@libc/epoll/ffi";
