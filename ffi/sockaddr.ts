@@ -1,7 +1,8 @@
 /**
  * `sockaddr_in`, `sockaddr_in6` and `sockaddr_un`: encode from and decode to
  * Deno's address shapes (`Deno.NetAddr`, `Deno.UnixAddr`). Only IP literals
- * are encoded (no DNS lookup happens below the net layer), plus `localhost`.
+ * are encoded here, plus `localhost`: no lookup happens in this file (host
+ * names go through `getaddrinfo`, which returns encoded addresses).
  *
  * @module
  */
