@@ -365,7 +365,10 @@ export function recvfrom(
   prepareSockAddr(from, "from");
   const addr = sockAddrBytes(from);
   const addrLen = sockLenBytes(from);
-  return ioResult(retryEintr(() => libc.recvfrom(fd, buf, count, f, addr, addrLen)), "recvfrom");
+  return storingPeer(
+    addrLen,
+    () => ioResult(retryEintr(() => libc.recvfrom(fd, buf, count, f, addr, addrLen)), "recvfrom"),
+  );
 }
 
 /**
@@ -527,7 +530,21 @@ export function accept4(fd: number, flags = 0, addr?: SockAddrBuffer): number {
   prepareSockAddr(addr);
   const bytes = sockAddrBytes(addr);
   const len = sockLenBytes(addr);
-  return ioResult(retryEintr(() => libc.accept4(fd, bytes, len, f)), "accept4");
+  return storingPeer(len, () => ioResult(retryEintr(() => libc.accept4(fd, bytes, len, f)), "accept4"));
+}
+
+// A call that fills a SockAddrBuffer: when it stores nothing (WOULD_BLOCK or
+// an error), the buffer's length goes to 0, so that `length` and `decode()`
+// never describe the 128 bytes of room it was prepared with.
+function storingPeer(len: Uint8Array, call: () => number): number {
+  try {
+    const n = call();
+    if (n < 0) len.fill(0);
+    return n;
+  } catch (err) {
+    len.fill(0);
+    throw err;
+  }
 }
 
 const optInt = new Int32Array(1);
@@ -846,19 +863,24 @@ export function timerfd_create(clockid: number, flags = 0): number {
 const itimerspec = new Uint32Array(8);
 const itimerBytes = new Uint8Array(itimerspec.buffer);
 
-// The time in ms as integer nanoseconds, checked before anything is written.
-function toNs(ms: number, name: string): number {
-  if (typeof ms !== "number" || !(ms >= 0) || !Number.isSafeInteger(Math.round(ms * 1e6))) {
-    throw new RangeError(`${name} must be a time in ms, at least 0 and under 2^53 ns, got ${describe(ms)}`);
+// A time in ms as whole seconds and nanoseconds, checked before anything is
+// written. Seconds, not one nanosecond count: an absolute CLOCK_REALTIME time
+// (~1.8e12 ms) is far past 2^53 ns, and so is a CLOCK_MONOTONIC one after 104
+// days of uptime.
+function toTimespec(ms: number, name: string): [sec: number, nsec: number] {
+  if (typeof ms !== "number" || !(ms >= 0) || !Number.isSafeInteger(Math.floor(ms / 1000))) {
+    throw new RangeError(`${name} must be a time in ms, at least 0 and under 2^53 s, got ${describe(ms)}`);
   }
-  return Math.round(ms * 1e6);
+  let sec = Math.floor(ms / 1000);
+  let nsec = Math.round((ms - sec * 1000) * 1e6);
+  if (nsec >= 1e9) [sec, nsec] = [sec + 1, nsec - 1e9];
+  return [sec, nsec];
 }
 
-function putTimespec(at: number, ns: number): void {
-  const sec = Math.floor(ns / 1e9);
+function putTimespec(at: number, [sec, nsec]: [number, number]): void {
   itimerspec[at] = sec >>> 0;
   itimerspec[at + 1] = Math.floor(sec / 2 ** 32);
-  itimerspec[at + 2] = ns - sec * 1e9;
+  itimerspec[at + 2] = nsec;
   itimerspec[at + 3] = 0;
 }
 
@@ -883,8 +905,8 @@ function putTimespec(at: number, ns: number): void {
 export function timerfd_settime(fd: number, flags: number, valueMs: number, intervalMs = 0): void {
   fd = checkFd(fd);
   const f = checkFlags(flags);
-  const value = toNs(valueMs, "valueMs");
-  const interval = toNs(intervalMs, "intervalMs");
+  const value = toTimespec(valueMs, "valueMs");
+  const interval = toTimespec(intervalMs, "intervalMs");
   putTimespec(0, interval);
   putTimespec(4, value);
   if (libc.timerfd_settime(fd, f, itimerBytes, null) < 0) throwErrno("timerfd_settime");

@@ -471,8 +471,13 @@ export class SockAddrBuffer {
     return Math.min(this.#len[0], SOCKADDR_STORAGE_SIZE);
   }
 
-  /** Decodes what the last call stored. */
+  /**
+   * Decodes what the last call stored. Throws a TypeError when it stored
+   * nothing (before any call, or after one that returned WOULD_BLOCK or
+   * failed), rather than decoding stale or empty bytes.
+   */
   decode(transport: "tcp" | "udp" = "tcp"): SockAddr {
+    if (this.#len[0] === 0) throw new TypeError("no address stored: the last call stored none");
     return decodeSockAddr(this.#bytes, this.length, transport);
   }
 }

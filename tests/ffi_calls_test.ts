@@ -20,6 +20,7 @@ import {
   AF_UNIX,
   bind,
   CLOCK_MONOTONIC,
+  CLOCK_REALTIME,
   close,
   connect,
   DEFAULT_LIBC,
@@ -88,6 +89,7 @@ import {
   TCP_NODELAY,
   TFD_CLOEXEC,
   TFD_NONBLOCK,
+  TFD_TIMER_ABSTIME,
   timerfd_create,
   timerfd_settime,
   WOULD_BLOCK,
@@ -170,6 +172,42 @@ fdTest("accept4 on a listener with nothing pending returns WOULD_BLOCK", (fds) =
   assertEquals(accept4(listener.fd, NB), WOULD_BLOCK);
   assertEquals(accept4(listener.fd, NB, new SockAddrBuffer()), WOULD_BLOCK);
 });
+
+// Regression: the buffer was set to 128 bytes of room before each call and
+// left so when the call stored nothing: decode() then read stale bytes.
+fdTest("a SockAddrBuffer holds no address after accept4/recvfrom stored none (WOULD_BLOCK)", (fds) => {
+  const { fd: lfd, port } = tcpListener(fds);
+  const peer = new SockAddrBuffer();
+  assertEquals(accept4(lfd, NB, peer), WOULD_BLOCK);
+  assertEquals(peer.length, 0);
+  assertThrows(() => peer.decode(), TypeError, "no address stored");
+  const client = fds.add(socket(AF_INET, SOCK_STREAM | NB));
+  connect(client, encodeIp("127.0.0.1", port));
+  pollUntil(lfd, POLLIN);
+  fds.add(accept4(lfd, NB, peer));
+  assertEquals(peer.decode(), getsockname(client));
+  assertEquals(accept4(lfd, NB, peer), WOULD_BLOCK); // drained: the address is gone, not stale
+  assertEquals(peer.length, 0);
+  const udp = fds.add(socket(AF_INET, SOCK_DGRAM | NB));
+  bind(udp, encodeIp("127.0.0.1", 0));
+  assertEquals(recvfrom(udp, new Uint8Array(8), 0, peer), WOULD_BLOCK);
+  assertEquals(peer.length, 0);
+});
+
+// Regression: times were converted to one nanosecond count below 2^53, which
+// refused every absolute CLOCK_REALTIME time (~1.8e12 ms is ~1.8e21 ns).
+fdTest(
+  "timerfd_settime takes absolute CLOCK_REALTIME times (seconds and nanoseconds, not one ns count)",
+  (fds) => {
+    const fd = fds.add(timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC));
+    const expirations = new Uint8Array(8);
+    timerfd_settime(fd, TFD_TIMER_ABSTIME, Date.now() + 60_000); // a minute from now, by the wall clock
+    assertEquals(read(fd, expirations), WOULD_BLOCK);
+    timerfd_settime(fd, TFD_TIMER_ABSTIME, Date.now() - 1000.5); // already past: expired at once
+    assertEquals(read(fd, expirations), 8);
+    assertThrows(() => timerfd_settime(fd, 0, 2 ** 63), RangeError);
+  },
+);
 
 fdTest("nonblocking connect to a closed port: EPOLLOUT | EPOLLERR, then SO_ERROR is ECONNREFUSED", (fds) => {
   const port = refusingPort(fds);
