@@ -39,6 +39,8 @@ export interface TimeSplit {
   ksoftirqdWaitS: number;
   /** The busiest other processes: name[pid], CPU seconds over the phase. */
   others: [string, number][];
+  /** Processes started on the machine during the phase (others' short-lived work shows only here). */
+  forks: number;
 }
 
 /** One stress run, as stored in bench/results/stress.json. */
@@ -111,6 +113,7 @@ function split(p: PhaseStats, per: number, cores: number): TimeSplit {
     ksoftirqdRunS: p.softirqSched.runS,
     ksoftirqdWaitS: p.softirqSched.waitS,
     others: p.others,
+    forks: p.machine.forks,
   };
 }
 

@@ -82,7 +82,7 @@ export interface PhaseStats {
   server: { userS: number; sysS: number };
   clients: { userS: number; sysS: number };
   /** Machine-wide seconds by kind over the phase (all cores). */
-  machine: { user: number; system: number; softirq: number; idle: number; total: number };
+  machine: { user: number; system: number; softirq: number; idle: number; total: number; forks: number };
   /** Servers' threads: run vs run-queue wait, context switches. */
   serverSched: SchedSample;
   clientSched: SchedSample;
@@ -263,6 +263,7 @@ class PhaseClock {
         softirq: cpu.softirq - this.#cpu.softirq,
         idle: cpu.idle - this.#cpu.idle,
         total: cpu.total - this.#cpu.total,
+        forks: cpu.forks - this.#cpu.forks,
       },
       serverSched: schedDelta(this.#ss, sampleSched(this.serverPids)),
       clientSched: schedDelta(this.#cs, sampleSched(this.clientPids)),

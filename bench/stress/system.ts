@@ -183,11 +183,14 @@ export interface CpuSample {
   idle: number;
   /** Everything: user+nice+system+idle+iowait+irq+softirq+steal. */
   total: number;
+  /** Processes started since boot ("processes" in /proc/stat): short-lived ones show only here. */
+  forks: number;
 }
 
 /** The "cpu" line of /proc/stat, in seconds. */
 export function sampleCpu(): CpuSample {
-  const line = (readText("/proc/stat") ?? "").split("\n")[0];
+  const text = readText("/proc/stat") ?? "";
+  const line = text.split("\n")[0];
   const [user, nice, system, idle, iowait, irq, softirq, steal] = line.split(/\s+/).slice(1).map(Number);
   const s = (t: number): number => (t || 0) / CLK_TCK;
   return {
@@ -196,6 +199,7 @@ export function sampleCpu(): CpuSample {
     softirq: s(softirq),
     idle: s(idle + iowait),
     total: s(user + nice + system + idle + iowait + irq + softirq + steal),
+    forks: field(text, /^processes (\d+)/m),
   };
 }
 
@@ -236,13 +240,13 @@ export function sampleSched(pids: number[]): SchedSample {
   return out;
 }
 
-/** The difference of two scheduler samples. */
+/** The difference of two scheduler samples (0 where threads exited in between and took their sums along). */
 export function schedDelta(a: SchedSample, b: SchedSample): SchedSample {
   return {
-    runS: b.runS - a.runS,
-    waitS: b.waitS - a.waitS,
-    voluntary: b.voluntary - a.voluntary,
-    involuntary: b.involuntary - a.involuntary,
+    runS: Math.max(0, b.runS - a.runS),
+    waitS: Math.max(0, b.waitS - a.waitS),
+    voluntary: Math.max(0, b.voluntary - a.voluntary),
+    involuntary: Math.max(0, b.involuntary - a.involuntary),
     threads: b.threads,
   };
 }
