@@ -193,9 +193,12 @@ export class Poller implements AsyncDisposable {
     this.#tick = tick;
   }
 
-  /** The eventfd that interrupts a wait; `eventfd_write(waker.fd, 1)` works from any thread. */
-  get waker(): Waker {
-    return this.#waker;
+  /**
+   * The waker's eventfd: `eventfd_write(fd, 1)` from any thread (a Worker,
+   * a signal handler in C) interrupts a wait, as `wake()` does.
+   */
+  get wakerFd(): number {
+    return this.#waker.fd;
   }
 
   /** How the waits were served so far: a snapshot (a new object each time). */

@@ -235,7 +235,7 @@ export class Reactor implements AsyncDisposable {
 
   /** The waker's eventfd: `eventfd_write(fd, 1)` from any thread interrupts a parked wait. */
   get wakerFd(): number {
-    return this.#poller.waker.fd;
+    return this.#poller.wakerFd;
   }
 
   /**

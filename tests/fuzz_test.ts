@@ -30,22 +30,7 @@ const CHILD_FLAGS = ["--allow-ffi", "--allow-read", "--allow-env"];
  * test stays green while their owners fix them. Each entry matches a call
  * (`what`) and its error; the list is meant to shrink to nothing.
  */
-const KNOWN: ReadonlyArray<{ what: RegExp; error: RegExp; owner: string }> = [
-  // A second wait() / an idle() during a wait throw a plain Error (not RangeError/TypeError/Deno.errors).
-  {
-    what: /^Poller\.(wait|idle)$/,
-    error: /^Error\(Error\): Poller\.(wait\(\) is already in progress|idle\(\) during a wait)/,
-    owner: "reactor/poller.ts",
-  },
-  { what: /^new Poller$/, error: /Cannot read properties of (null|undefined)/, owner: "reactor/poller.ts" },
-  // `waker` and `stats` are public writable fields the poller relies on: overwritten, wait/close break.
-  {
-    what: /^Poller\.(wait|close)( \(settled late\))?$/,
-    error:
-      /this\.waker\.\w+ is not a function|Cannot create property '\w+' on|Cannot read properties of \w+ \(reading '\w+'\)/,
-    owner: "reactor/poller.ts",
-  },
-];
+const KNOWN: ReadonlyArray<{ what: RegExp; error: RegExp; owner: string }> = [];
 
 interface Failure {
   call: number;
