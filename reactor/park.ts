@@ -26,7 +26,20 @@ import { libc } from "../ffi/libc.ts";
 import { describe } from "../ffi/checks.ts";
 import { WorkerParker } from "./park_worker.ts";
 
-/** The name of a poll-worker strategy. */
+/**
+ * The name of a poll-worker strategy: `"nonblocking"` (the default: a
+ * `nonblocking: true` FFI `epoll_wait` on Deno's blocking pool; can be
+ * unref'd) or `"worker"` (a Deno Worker blocked in a sync `epoll_wait`,
+ * signalling through `Atomics.notify`; needs `--allow-read`).
+ *
+ * ```ts
+ * import { type ParkStrategy, Reactor } from "@libc/epoll";
+ *
+ * const strategy: ParkStrategy = "nonblocking";
+ * const reactor = new Reactor({ strategy });
+ * await reactor.close();
+ * ```
+ */
 export type ParkStrategy = "nonblocking" | "worker";
 
 /** Waits off the main thread until an epoll set has events. */

@@ -57,7 +57,19 @@ export const WAKER_DATA: number = Number.MAX_SAFE_INTEGER;
 /** The `data` of the tick's registration; user registrations must not use it. */
 export const TICK_DATA: number = Number.MAX_SAFE_INTEGER - 1;
 
-/** Options for {@linkcode Poller}. */
+/**
+ * Options for {@linkcode Poller} (and {@linkcode Reactor}, which passes them on).
+ *
+ * ```ts
+ * import { Epoll, Poller, type PollerOptions } from "@libc/epoll";
+ *
+ * const options: PollerOptions = { busyWaitMicros: 0, maxEvents: 64, yieldIntervalMs: 1 }; // park at once when idle
+ * using ep = new Epoll();
+ * await using poller = new Poller(ep, options);
+ * poller.wake();
+ * console.log((await poller.wait()).length); // 0: woken, nothing ready
+ * ```
+ */
 export interface PollerOptions {
   /** Poll-worker strategy for the blocking wait (default `"nonblocking"`). */
   strategy?: ParkStrategy;
@@ -78,7 +90,21 @@ export interface PollerOptions {
   yieldIntervalMs?: number;
 }
 
-/** Counters of how the waits were served, for benchmarks and tests. */
+/**
+ * Counters of how the waits were served, for benchmarks and tests
+ * (`poller.stats`, `reactor.stats`: a snapshot each time).
+ *
+ * ```ts
+ * import { Epoll, Poller, type PollerStats } from "@libc/epoll";
+ *
+ * using ep = new Epoll();
+ * await using poller = new Poller(ep);
+ * poller.wake();
+ * await poller.wait();
+ * const stats: PollerStats = poller.stats;
+ * console.log(stats.waits); // 1
+ * ```
+ */
 export interface PollerStats {
   /** Waits served by a zero-timeout `epoll_wait` (busy wait off). */
   drains: number;
