@@ -319,8 +319,9 @@ function groupLabel(r: StressRecord): string {
   return `${n} conns, beat ${r.interval} s`;
 }
 
-/** Bars per server for each size: establish, sweep, memory, p99. */
-export function stressChart(records: StressRecord[]): string {
+/** Bars per server for each size (100,000 connections and up): establish, sweep, memory, p99. */
+export function stressChart(all: StressRecord[]): string {
+  const records = all.filter((r) => r.conns >= 100_000);
   const servers = [...new Set(records.map((r) => r.server))];
   const groups = [...new Set(records.map(groupLabel))];
   const panel = (title: string, value: (r: StressRecord) => number | null | undefined): Panel => ({

@@ -198,7 +198,10 @@ async function main(opts: Options): Promise<number> {
   if (plan && spread === "reuseport" && plan.sharing === "--workers 2") {
     notes.push("examples/echo.ts has no --reuse-port yet: each process runs --workers 2 to share the port");
   }
-  const name = opts.target ? `target ${opts.target.host}:${opts.target.ports.join(",")}` : opts.server;
+  // K processes on one SO_REUSEPORT port and K processes on K ports are different setups: name them apart.
+  const name = opts.target
+    ? `target ${opts.target.host}:${opts.target.ports.join(",")}`
+    : `${opts.server}${spread === "reuseport" && procs > 1 ? " reuseport" : ""}`;
   const checks = checkSysctls(
     opts.conns,
     PER_SOURCE,
