@@ -92,6 +92,8 @@ export interface StressRecord {
   serverStartMs: { median: number | null; max: number | null; sum: number };
   serverStopMs: { median: number | null; max: number | null };
   time: Record<string, TimeSplit>;
+  /** The servers' poller counters over the whole run (examples/echo.ts prints them at exit). */
+  poller: Record<string, number> | null;
   slabTopMB: [string, number][];
   sysctls: { checks: SysctlCheck[]; changed: SysctlChange[] };
   notes: string[];
@@ -203,6 +205,7 @@ export function toRecord(
       max: res.serverStopMs.length ? Math.max(...res.serverStopMs) : null,
     },
     time,
+    poller: res.poller,
     slabTopMB: r.slabTop.map(([n, b]) => [n, Math.round((b / MiB) * 10) / 10]),
     sysctls,
     notes,

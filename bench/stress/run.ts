@@ -137,9 +137,23 @@ export interface RunResult {
   peakEstablishRate: number;
   peakServerRssKiB: number;
   ports: number[];
+  /** examples/echo.ts's poller counters at exit, summed over the servers (waits, events, parks, syscalls…). */
+  poller: Record<string, number> | null;
 }
 
 const LISTENING = /^listening on (.+):(\d+)$/;
+
+/** The `poller: name value, …` line each server prints at exit (examples/echo.ts), by PID. */
+const pollerLines = new Map<number, Record<string, number>>();
+
+/** The poller counters summed over every server that printed them, or null. */
+function pollerTotals(pids: number[]): Record<string, number> | null {
+  const lines = pids.map((pid) => pollerLines.get(pid)).filter((l) => l !== undefined);
+  if (lines.length === 0) return null;
+  const sum: Record<string, number> = {};
+  for (const l of lines) for (const [k, v] of Object.entries(l)) sum[k] = (sum[k] ?? 0) + v;
+  return sum;
+}
 
 /** The last `heap {…}` line of each server that prints them, and how many it printed. */
 const heaps = new Map<number, { heapUsed: number; external: number; count: number }>();
@@ -175,6 +189,14 @@ async function startServer(
     onLine: (line) => {
       const m = LISTENING.exec(line);
       if (m) resolve(Number(m[2]));
+      if (line.startsWith("poller: ")) {
+        pollerLines.set(
+          proc.pid,
+          Object.fromEntries(
+            line.slice(8).split(", ").map((kv) => kv.split(" ")).map(([k, v]) => [k, Number(v)]),
+          ),
+        );
+      }
       if (line.startsWith("heap ")) {
         const { heapUsed, external } = JSON.parse(line.slice(5));
         heaps.set(proc.pid, { heapUsed, external, count: (heaps.get(proc.pid)?.count ?? 0) + 1 });
@@ -449,6 +471,7 @@ export async function runStress(cfg: RunConfig): Promise<RunResult> {
       peakEstablishRate: mon.peakEstablishRate,
       peakServerRssKiB: mon.peakServerRssKiB,
       ports,
+      poller: pollerTotals(serverPids),
     };
   } finally {
     mon.stop();

@@ -57,6 +57,8 @@ interface Options extends Load {
   quiet: boolean;
   /** Where the servers' code comes from (default: this checkout). */
   code: string;
+  /** Flags appended to every server's command line. */
+  serverArgs: string[];
 }
 
 const USAGE = `deno task stress [options]
@@ -79,6 +81,7 @@ const USAGE = `deno task stress [options]
   --no-save          do not write bench/results/stress.*
   --json PATH        also write this run's record to PATH
   --quiet            no per-second status line
+  --server-args=A    flags appended to every server's command line, e.g. --server-args="--busy-wait 0"
   --code DIR         take the servers (examples/, mod.ts, …) from DIR, e.g. a \`git archive\` of one commit
                      (default: this checkout, as it is)`;
 
@@ -109,7 +112,10 @@ function parseTarget(text: string | undefined, pids: string | undefined): Target
   return { host: m[1], ports, pids: watched };
 }
 
-function parseOptions(args: string[]): Options | null {
+function parseOptions(all: string[]): Options | null {
+  // Its value starts with "--": taken out before parseArgs, which would read it as a flag of ours.
+  const serverArgs = all.filter((a) => a.startsWith("--server-args=")).flatMap((a) => a.slice(14).split(" "));
+  const args = all.filter((a) => !a.startsWith("--server-args="));
   const flags = parseArgs(args, {
     string: [
       "server",
@@ -167,6 +173,7 @@ function parseOptions(args: string[]): Options | null {
     json: flags.json ?? null,
     quiet: flags.quiet,
     code: (flags.code ?? ROOT).replace(/\/$/, ""),
+    serverArgs: serverArgs.filter((a) => a !== ""),
   };
 }
 
@@ -191,7 +198,10 @@ async function main(opts: Options): Promise<number> {
   if (opts.target === null) {
     const p = planServer(opts.server, opts.code, builds);
     if (typeof p === "string") throw new Error(`${opts.server}: ${p}`);
-    plan = p;
+    // Extra server flags (e.g. --busy-wait 0 for examples/echo.ts) go after the harness's own.
+    plan = opts.serverArgs.length
+      ? { ...p, argv: (port, share) => [...p.argv(port, share), ...opts.serverArgs] }
+      : p;
   }
   const { spread, procs, notes: layoutNotes } = layout(opts, plan);
   notes.push(...layoutNotes);
@@ -312,6 +322,16 @@ function report(r: StressRecord, clientErrors: string[]): void {
       `stop ${r.serverStopMs.median?.toFixed(0)} ms median, ${r.serverStopMs.max?.toFixed(0)} ms max; ` +
       `peak ${Math.round(r.peakEstablishRate)} established/s`,
   );
+  if (r.poller) {
+    const p = r.poller, per = (k: string): string => (p[k] / Math.max(1, p.events)).toFixed(2);
+    console.log(
+      `servers' pollers over the run: ${p.events} events in ${p.waits} waits (${
+        (p.events / Math.max(1, p.waits)).toFixed(1)
+      } per wait); per event: ${per("parks")} parks, ${per("wakeups")} wakeups, ${
+        per("syscalls")
+      } poller syscalls`,
+    );
+  }
   console.log("where the time went:");
   for (const line of timeLines(r)) console.log(line);
   for (const n of r.notes) console.log(yellow(`note: ${n}`));
