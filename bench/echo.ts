@@ -5,9 +5,10 @@
  * C load generator on CPU 1 (see `lib/load.ts`).
  *
  *   deno task bench:echo [--quick] [--runs 3] [--duration 2] [--warmup 0.5] [--retries 1]
- *                        [--only c,epoll-et,pingpong-1,…] [--syscalls]
+ *                        [--only c,epoll-et,pingpong-1,…] [--syscalls] [--base DIR]
  *
- * --only takes server and/or scenario names. --syscalls counts each server's
+ * --only takes server and/or scenario names. --base DIR adds DIR's examples/echo.ts
+ * (another checkout: before/after in one interleaved run). --syscalls counts each server's
  * syscalls by kind with `perf stat` (tracefs mounted) over the same window.
  * Prints Markdown tables and writes bench/results/echo.json and echo.svg.
  *
@@ -60,25 +61,30 @@ const GOALS: load.Goal[] = [
   },
 ];
 
-async function servers(): Promise<{ servers: load.Server[]; skipped: string[] }> {
+async function servers(base?: string): Promise<{ servers: load.Server[]; skipped: string[] }> {
   const peer = (name: string, argv: string[], env?: Record<string, string>): load.Server => ({
     name,
     argv: [...argv, "--port", "0", "--hostname", "127.0.0.1"],
     env,
   });
-  const ours = (mode: string): load.Server => ({
-    name: `epoll-${mode}`,
+  const ours = (mode: string, dir = "."): load.Server => ({
+    name: dir === "." ? `epoll-${mode}` : `epoll-${mode}@base`,
     argv: [
       Deno.execPath(),
-      ..."run --allow-ffi --allow-env --allow-read examples/echo.ts --port 0 --mode".split(" "),
+      ..."run --allow-ffi --allow-env --allow-read".split(" "),
+      `${dir}/examples/echo.ts`,
+      "--port",
+      "0",
+      "--mode",
       mode,
     ],
-    ours: true,
+    ours: dir === ".",
   });
   const list = [
     { name: "c", argv: [await compileC("examples/echo.c", "echo"), "--port", "0", "--mode", "et"] },
     ours("et"),
     ours("lt"),
+    ...(base === undefined ? [] : [ours("et", base), ours("lt", base)]),
     peer("deno-listen", [Deno.execPath(), "run", "--allow-net", "bench/peers/deno_listen.ts"]),
   ];
   const skipped: string[] = [];
@@ -188,7 +194,7 @@ function chart(sums: load.Summary[], names: string[], scenarios: load.Scenario[]
 async function main(): Promise<number> {
   const f = parseArgs(Deno.args, {
     boolean: ["quick", "syscalls"],
-    string: ["runs", "duration", "warmup", "retries", "only"],
+    string: ["runs", "duration", "warmup", "retries", "only", "base"],
   });
   const problem = await load.preflight();
   if (problem) return console.log(`echo benchmark skipped: ${problem}`), 0;
@@ -206,7 +212,7 @@ async function main(): Promise<number> {
   const only = (f.only ?? "").split(",").filter(Boolean);
   const pick = <T extends { name: string }>(all: T[]): T[] =>
     all.some((x) => only.includes(x.name)) ? all.filter((x) => only.includes(x.name)) : all;
-  const found = await servers();
+  const found = await servers(f.base);
   const [list, scenarios] = [pick(found.servers), pick(SCENARIOS)];
   for (const s of found.skipped) console.error(`note: skipping ${s}`);
   const records = await load.runAll(cfg, list, scenarios, runs);

@@ -51,7 +51,7 @@ function waiter(method: Method, fds: number[]): { call: () => number; done: () =
   return { call: () => ffi.epoll_wait(epfd, events, 64, 0), done: () => ffi.close(epfd) };
 }
 
-/** µs per call of each method at `k` idle fds (null: ffi.select cannot take fd numbers past ffi.FD_SETSIZE). */
+/** µs per call of each method at `k` idle fds (null: select cannot take fd numbers past FD_SETSIZE). */
 function measure(k: number, ms: number): (number | null)[] {
   const idle = Array.from({ length: k }, () => ffi.eventfd(0, ffi.EFD_NONBLOCK | ffi.EFD_CLOEXEC));
   const [active, peer] = ffi.socketpair(ffi.AF_UNIX, ffi.SOCK_STREAM | ffi.SOCK_NONBLOCK | ffi.SOCK_CLOEXEC);
@@ -94,7 +94,7 @@ if (import.meta.main) {
     values: series,
     log: true,
   };
-  const svg = barChart("select, ffi.poll and ffi.epoll_wait through the FFI layer", [machine], [...METHODS], [
+  const svg = barChart("select, poll and epoll_wait through the FFI layer", [machine], [...METHODS], [
     panel,
   ]);
   console.log(

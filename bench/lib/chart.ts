@@ -104,10 +104,13 @@ export function barChart(title: string, subtitle: string[], series: string[], pa
     `<rect width="${W}" height="${height}" fill="#fff"/>`,
     text(LEFT, 28, title, "title", "start"),
     ...subtitle.slice(0, 2).map((line, i) => text(LEFT, 48 + i * 16, line, "sub", "start")),
-    ...series.flatMap((s, i) => [
-      `<rect x="${LEFT + i * 140}" y="74" width="14" height="14" fill="${COLORS[i % COLORS.length]}"/>`,
-      text(LEFT + i * 140 + 20, 86, s, "legend", "start"),
-    ]),
+    ...series.flatMap((s, i) => {
+      const x = LEFT + i * Math.min(140, (W - LEFT) / series.length);
+      return [
+        `<rect x="${x}" y="74" width="14" height="14" fill="${COLORS[i % COLORS.length]}"/>`,
+        text(x + 20, 86, s, "legend", "start"),
+      ];
+    }),
     ...panels.flatMap((p, i) => panel(p, series, TOP + i * PANEL)),
   ];
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}" ` +
