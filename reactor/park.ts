@@ -10,12 +10,14 @@
  *   events) and signals the main thread through a SharedArrayBuffer
  *   (`Atomics.notify` / `Atomics.waitAsync`).
  *
- * Measured on this project's 2-core x86_64 VM (round trip through a C echo
- * peer, p50 / CPU per wake): nonblocking 18 µs / 14 µs same-core, 39–43 µs /
- * 36–40 µs cross-core; worker 19 µs / 12 µs same-core, 39 µs / 33 µs
- * cross-core. They tie; the nonblocking call needs no extra thread or module
- * and can be unref'd, so it is the default. A busy loop does not park at
- * all: it waits on the main thread (see `poller.ts`), so the hop is paid
+ * Measured by `deno task bench:reactor` (pingpong-1: a 64 B echo round trip
+ * per message, the load generator on the other core; the 2-core x86_64 VM of
+ * the README, 2026-11-29), with every wait parking (`busyWaitMicros: 0`):
+ * nonblocking p50 66 µs and 47 µs of CPU per message, worker 81 µs and
+ * 49 µs, against 67 µs and 33 µs for the default loop, which stays hot and
+ * does not park. They tie; the nonblocking call needs no extra thread or
+ * module and can be unref'd, so it is the default. A busy loop does not park
+ * at all: it waits on the main thread (see `poller.ts`), so the hop is paid
  * only by a loop that was idle.
  *
  * @module
