@@ -133,24 +133,22 @@ function loadgen(
   srv: Running,
   sc: Scenario,
   extra: string[],
-  onStderrLine?: (l: string) => void,
+  onLine?: (l: string) => void,
 ): proc.Child {
-  const shape = ["--conns", sc.conns, "--size", sc.size, "--depth", sc.depth].map(String);
-  const argv = [
-    "taskset",
-    "-c",
-    String(LOADGEN_CPU),
-    cfg.loadgen,
+  const where = [
     "--host",
     srv.host,
     "--port",
-    String(srv.port),
+    srv.port,
+    "--conns",
+    sc.conns,
+    "--size",
+    sc.size,
+    "--depth",
+    sc.depth,
   ];
-  return proc.spawn("loadgen", [...argv, ...shape, ...extra], {
-    cwd: ROOT,
-    stdin: extra.includes("--idle"),
-    onStderrLine,
-  });
+  const argv = ["taskset", "-c", String(LOADGEN_CPU), cfg.loadgen, ...where.map(String), ...extra];
+  return proc.spawn("loadgen", argv, { cwd: ROOT, stdin: extra.includes("--idle"), onStderrLine: onLine });
 }
 
 /** Waits for the load generator's final JSON line. */
@@ -179,29 +177,23 @@ const PERF_EVENTS = [
 ];
 const PERF_INTERVAL_MS = 100;
 
+/** One line of `perf stat -x , -I` output, and when it arrived. */
+interface PerfLine {
+  at: number;
+  csv: string;
+}
+
 /** Whether `perf stat` can count syscall tracepoints here (it needs tracefs mounted). */
 export async function perfUsable(): Promise<boolean> {
   return (await proc.runToEnd(["perf", "stat", "-e", "raw_syscalls:sys_enter", "true"], {}, 10_000)).ok;
 }
 
 /** perf counting the server's syscalls in 100 ms intervals, each line stamped on arrival. */
-async function attachPerf(pid: number): Promise<{ child: proc.Child; lines: { at: number; csv: string }[] }> {
-  const lines: { at: number; csv: string }[] = [];
-  const argv = [
-    "perf",
-    "stat",
-    "-x",
-    ",",
-    "-I",
-    String(PERF_INTERVAL_MS),
-    "-e",
-    PERF_EVENTS.join(","),
-    "-p",
-    String(pid),
-  ];
-  const child = proc.spawn("perf", argv, {
-    onStderrLine: (csv) => lines.push({ at: performance.now(), csv }),
-  });
+async function attachPerf(pid: number): Promise<{ child: proc.Child; lines: PerfLine[] }> {
+  const lines: PerfLine[] = [];
+  const argv = ["perf", "stat", "-x", ",", "-I", String(PERF_INTERVAL_MS), "-e", PERF_EVENTS.join(",")];
+  const onStderrLine = (csv: string): number => lines.push({ at: performance.now(), csv });
+  const child = proc.spawn("perf", [...argv, "-p", String(pid)], { onStderrLine });
   // Attaching hundreds of counters takes a while: wait for the first interval.
   if ((await child.stderr.waitFor((l) => /^\s*[\d.]+,/.test(l), 10_000)) === null) {
     await proc.stop(child);
@@ -211,12 +203,7 @@ async function attachPerf(pid: number): Promise<{ child: proc.Child; lines: { at
 }
 
 /** Per message, from the intervals wholly inside [from, to] (arrival times). */
-function perMessage(
-  lines: { at: number; csv: string }[],
-  from: number,
-  to: number,
-  msgsPerSec: number,
-): Record<string, number> {
+function perMessage(lines: PerfLine[], from: number, to: number, msgsPerSec: number): Record<string, number> {
   const counts: Record<string, number> = {};
   const intervals = new Set<string>();
   for (const { at, csv } of lines) {
@@ -262,20 +249,12 @@ async function driveLoad(cfg: RunConfig, srv: Running, sc: Scenario): Promise<Sa
   const marks: Mark[] = [];
   const mark = (l: string): void => {
     if (l !== "start" && l !== "stop") return;
-    marks.push({
-      at: performance.now(),
-      cpu: proc.treeCpu(srv.child.pid),
-      busy: proc.busySeconds([SERVER_CPU, LOADGEN_CPU]),
-    });
+    const cpu = proc.treeCpu(srv.child.pid);
+    marks.push({ at: performance.now(), cpu, busy: proc.busySeconds([SERVER_CPU, LOADGEN_CPU]) });
   };
   const perf = cfg.syscalls ? await attachPerf(srv.child.pid) : null;
-  const lg = loadgen(
-    cfg,
-    srv,
-    sc,
-    ["--duration", String(cfg.duration), "--warmup", String(cfg.warmup)],
-    mark,
-  );
+  const timing = ["--duration", String(cfg.duration), "--warmup", String(cfg.warmup)];
+  const lg = loadgen(cfg, srv, sc, timing, mark);
   try {
     const r = await result<LoadgenReport>(lg, (cfg.warmup + cfg.duration) * 1000 + START_MS);
     if (srv.child.exited) throw new Error(`${srv.child.name} exited during the run${srv.child.describe()}`);
