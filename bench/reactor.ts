@@ -87,6 +87,7 @@ async function main(): Promise<void> {
       times(ratio(m.cpuUsPerMsg, get("ffi", s.scenario))),
       num(ratio(loop?.events, loop?.waits)),
       num(loop?.parks),
+      num(loop?.syscalls),
       num(m.syscalls?.all),
     ];
   });
@@ -102,7 +103,8 @@ async function main(): Promise<void> {
     "× ffi",
     "events/wait",
     "parks/msg",
-    "syscalls/msg",
+    "poller syscalls/msg",
+    "all syscalls/msg (perf)",
   ];
   const checks = load.checkGoals(sums, ["reactor"], [
     load.versus("pipeline-100", "cpuUsPerMsg", TARGET, "ffi"),
