@@ -188,12 +188,12 @@ export class Conn<A extends Addr = Addr> implements Disposable {
     const size = checkBytes(p, "read");
     checkIoOptions(options);
     if (size === 0) return 0;
-    const n = await this.#io("read", () => sys.read(this.fd, p), options?.signal);
-    if (n === 0) return null;
-    // A short read proves the socket drained: the next read waits for an
-    // edge instead of paying a syscall to learn EAGAIN (tokio #4840).
-    if (n < size) this.#reg.clearReadable();
-    return n;
+    const n = await this.#io(
+      "read",
+      () => this.#shortClears("read", sys.read(this.fd, p), size),
+      options?.signal,
+    );
+    return n === 0 ? null : n;
   }
 
   /**
@@ -204,9 +204,11 @@ export class Conn<A extends Addr = Addr> implements Disposable {
     const size = checkBytes(p, "write");
     checkIoOptions(options);
     if (size === 0) return 0;
-    const n = await this.#io("write", () => sys.send(this.fd, p), options?.signal);
-    if (n < size) this.#reg.clearWritable(); // a short write proves the buffer full
-    return n;
+    return await this.#io(
+      "write",
+      () => this.#shortClears("write", sys.send(this.fd, p), size),
+      options?.signal,
+    );
   }
 
   /** Writes all of `p`, resuming partial writes on EPOLLOUT. */
@@ -215,6 +217,19 @@ export class Conn<A extends Addr = Addr> implements Disposable {
     for (let done = 0; done < size;) {
       done += await this.write(subarray.call(p, done) as Uint8Array, options);
     }
+  }
+
+  // The short-transfer rule (tokio #4840): a read or write that moved less
+  // than asked proves the socket drained or full, so readiness is cleared and
+  // the next call waits for an edge instead of a syscall that would only say
+  // EAGAIN. Cleared here, in the same synchronous run as the syscall: after
+  // an await, an event dispatched meanwhile would be wiped and its edge lost.
+  #shortClears(direction: Direction, n: number, asked: number): number {
+    if (n > 0 && n < asked) {
+      if (direction === "read") this.#reg.clearReadable();
+      else this.#reg.clearWritable();
+    }
+    return n;
   }
 
   // One read or write, to completion, through the registration's readiness
@@ -447,12 +462,11 @@ export class Conn<A extends Addr = Addr> implements Disposable {
       // the scratch buffer is every conn's.
       let chunk: Uint8Array<ArrayBuffer> | null = null;
       const n = await this.#io("read", () => {
-        const got = sys.read(this.fd, scratch);
+        const got = this.#shortClears("read", sys.read(this.fd, scratch), scratch.byteLength);
         if (got > 0) chunk = scratch.slice(0, got);
         return got;
       }, undefined);
       if (n === 0) return this.#endStream(controller, null);
-      if (n < scratch.byteLength) this.#reg.clearReadable(); // short: drained
       controller.enqueue(chunk!);
     } catch (err) {
       controller.error(err);

@@ -193,6 +193,11 @@ export class Registration implements Disposable {
   #events: number;
   #handler: ReadyHandler | undefined;
   #ready = 0;
+  // Directions known not to be ready: set by a clear (after WOULD_BLOCK or a
+  // short transfer), reset by the next event. io() waits for an event first
+  // only then, so a fresh registration tries its syscall at once and a short
+  // read saves the syscall that would only say EAGAIN.
+  #known = 0;
   #ref = true;
   #readers: Waiter[] = [];
   #writers: Waiter[] = [];
@@ -287,12 +292,16 @@ export class Registration implements Disposable {
    * nothing: reads no longer block, and no further edge would come.
    */
   clearReadable(): void {
-    if ((this.#ready & READ_CLOSED) === 0) this.#ready &= ~READABLE;
+    if ((this.#ready & READ_CLOSED) !== 0) return;
+    this.#ready &= ~READABLE;
+    this.#known |= READABLE;
   }
 
   /** Call right after a write-side EAGAIN (or a short write); as `clearReadable()`, final after EPOLLHUP. */
   clearWritable(): void {
-    if ((this.#ready & WRITE_CLOSED) === 0) this.#ready &= ~WRITABLE;
+    if ((this.#ready & WRITE_CLOSED) !== 0) return;
+    this.#ready &= ~WRITABLE;
+    this.#known |= WRITABLE;
   }
 
   /**
@@ -327,18 +336,19 @@ export class Registration implements Disposable {
     if (typeof attempt !== "function") {
       throw new TypeError(`attempt must be a function, got ${describe(attempt)}`);
     }
+    const read = direction === "read";
+    const bit = read ? READABLE : WRITABLE;
     for (;;) {
       const owner = this.#live();
+      // Known not ready (a WOULD_BLOCK or short transfer since the last
+      // event): wait for the next event rather than ask the kernel again.
+      if ((this.#known & bit) !== 0) await this.#wait(read ? this.#readers : this.#writers, signal);
       if (!owner.consumeBudget()) await owner.yield();
       const n = attempt();
       if (n !== WOULD_BLOCK) return n;
-      if (direction === "read") {
-        this.clearReadable();
-        await this.#wait(this.#readers, signal);
-      } else {
-        this.clearWritable();
-        await this.#wait(this.#writers, signal);
-      }
+      if (read) this.clearReadable();
+      else this.clearWritable();
+      if ((this.#known & bit) === 0) await this.#wait(read ? this.#readers : this.#writers, signal); // sticky-closed: wait anyway
     }
   }
 
@@ -421,6 +431,7 @@ export class Registration implements Disposable {
     if (events & READ_FINAL) ready |= READ_CLOSED;
     if (events & WRITE_FINAL) ready |= WRITE_CLOSED;
     this.#ready |= ready;
+    this.#known &= ~ready;
     if (this.#handler !== undefined) {
       const owner = this.#owner; // held: the handler may deregister before it throws
       try {
