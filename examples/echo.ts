@@ -362,8 +362,8 @@ function usage(): string {
                       (--workers sets it on its own listeners)
   --idle-timeout MS   close a connection after MS ms with no byte read or written (default 0: off);
                       swept every MS/8 ms (at least 10 ms), so it goes within one period of MS
-  --busy-wait US      longest kernel sleep on the main thread before parking on the poll worker, in µs
-                      (default: the Poller's)
+  --busy-wait US      how long the main thread keeps waiting in the kernel with nothing arriving before
+                      it parks on the poll worker, in µs (default 1000; 0: park at once)
   --help              this text
 
 Prints "listening on HOST:PORT" when ready; SIGINT/SIGTERM stop it and print the totals.`;

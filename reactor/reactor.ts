@@ -228,7 +228,7 @@ export class Reactor implements AsyncDisposable {
     return this.#closing !== null;
   }
 
-  /** How the poller served its waits (drains, bounded sleeps, parks, yields). */
+  /** How the poller served its waits: a snapshot of every counter (see `PollerStats`). */
   get stats(): Readonly<PollerStats> {
     return this.#poller.stats;
   }
