@@ -99,7 +99,7 @@ export async function buildNative(root: string, codeRoot: string, want: Set<Serv
       HOME: Deno.env.get("HOME") ?? dir,
     };
     const error = await run(
-      ["go", "build", "-o", `${dir}/stress_go_net`, "bench/stress/peers/go_net/main.go"],
+      ["go", "build", "-o", `${dir}/stress_go_net`, "bench/peers/go_net/main.go"],
       root,
       env,
     );
