@@ -9,6 +9,7 @@
 import { assert, assertEquals } from "@std/assert";
 import { connect, listen, Reactor } from "../mod.ts";
 import { deadline, delay, payload } from "./_net_helpers.ts";
+import { evalInChild } from "./_helpers.ts";
 import {
   getsockopt,
   IPPROTO_TCP,
@@ -258,4 +259,22 @@ Deno.test("setNoDelay / setKeepAlive (with TCP_KEEPIDLE/INTVL/CNT tuning): TCP o
   } finally {
     await reactor.close();
   }
+});
+
+// Deno: "an unref'd conn with a pending read does not keep the process alive".
+// Run in a child: the test runner's own ops would keep it alive either way.
+Deno.test("Conn.unref(): a pending read no longer keeps the process alive; ref'd, it does (as Deno.Conn)", async () => {
+  const child = (unref: boolean): string => `
+    import { connect, listen } from "${new URL("../mod.ts", import.meta.url).href}";
+    const listener = listen({ hostname: "127.0.0.1", port: 0 });
+    const conn = await connect({ hostname: "127.0.0.1", port: listener.addr.port });
+    const served = await listener.accept();
+    listener.close();
+    ${unref ? "conn.unref(); served.unref();" : ""}
+    conn.read(new Uint8Array(8)).catch(() => {}); // the peer never writes
+    console.log("waiting");`;
+  const unrefd = await evalInChild(child(true), 5000);
+  assertEquals([unrefd.timedOut, unrefd.code, unrefd.stdout.trim()], [false, 0, "waiting"], unrefd.stderr);
+  const refd = await evalInChild(child(false), 1500);
+  assert(refd.timedOut, `a ref'd conn with a pending read let the process exit (code ${refd.code})`);
 });
