@@ -184,7 +184,12 @@ export class TimerWheel {
   #arm(tick: number): void {
     this.#disarm?.();
     this.#armedTick = tick;
-    const delay = Math.max(tick * this.#tickMs - performance.now(), 0);
+    // At most one revolution ahead: a deadline days out (past what a timer
+    // may be armed for) is found by the sweeps, and an early wake costs one.
+    const delay = Math.min(
+      Math.max(tick * this.#tickMs - performance.now(), 0),
+      this.#slots.length * this.#tickMs,
+    );
     this.#disarm = this.#driver.schedule(delay, () => this.#advance());
   }
 

@@ -69,6 +69,18 @@ netTest("moving the deadline later while a read waits extends it; data then arri
   assertEquals(err, null);
 });
 
+// Regression: the wheel armed its reactor timer for the entry's own tick, and
+// a deadline past 2^31 ms (24.8 days) out made setTimer throw from read().
+netTest("a deadline 40 days out is fine while a read waits; moved into the past, it times out", async (r) => {
+  await using p = await tcpPair(r);
+  p.client.setReadDeadline(Date.now() + 40 * 24 * 3_600_000);
+  const read = timedOutcome(p.client.read(new Uint8Array(8)));
+  await delay(20);
+  p.client.setReadDeadline(Date.now() - 1);
+  const { err } = await deadline(read, 2000, "the read");
+  assert(err instanceof Deno.errors.TimedOut, `got ${err}`);
+});
+
 netTest("a deadline moved earlier, into the past, times a pending read out now", async (reactor) => {
   await using p = await tcpPair(reactor);
   p.client.setReadDeadline(Date.now() + 60_000);
