@@ -2,24 +2,20 @@
  * `deno task bench:echo`: examples/echo.ts (ET and LT, shipped defaults)
  * against the C listing it follows (examples/echo.c) and echo servers on
  * Deno.listen, Node's net and Go's net, over loopback: server on CPU 0, the
- * C load generator on CPU 1 (see `lib/load.ts`).
+ * C load client on CPU 1 (see `lib/load.ts`, which also lists the flags).
  *
- *   deno task bench:echo [--quick] [--runs 3] [--duration 2] [--warmup 0.5] [--retries 1]
- *                        [--only c,epoll-et,pingpong-1,…] [--syscalls] [--base DIR]
+ *   deno task bench:echo [--quick] [--only c,epoll-et,pingpong-1,…] [--syscalls] [--base DIR]
  *
- * --only takes server and/or scenario names. --base DIR adds DIR's examples/echo.ts
- * (another checkout: before/after in one interleaved run). --syscalls counts each server's
- * syscalls by kind with `perf stat` (tracefs mounted) over the same window.
- * Prints Markdown tables and writes bench/results/echo.json and echo.svg.
+ * --base DIR adds DIR's examples/echo.ts (another checkout: before/after in one
+ * interleaved run). Prints Markdown tables and writes bench/results/echo.json and echo.svg.
  *
  * @module
  */
 
-import { parseArgs } from "@std/cli";
 import { buildGo, compileC } from "./lib/build.ts";
 import { barChart, type Panel } from "./lib/chart.ts";
 import * as load from "./lib/load.ts";
-import { stopAll, stopChildrenOnSignal } from "./lib/proc.ts";
+import { runToEnd } from "./lib/proc.ts";
 import * as report from "./lib/report.ts";
 
 const { num, percent, rate, ratio, times } = report;
@@ -88,9 +84,9 @@ async function servers(base?: string): Promise<{ servers: load.Server[]; skipped
     peer("deno-listen", [Deno.execPath(), "run", "--allow-net", "bench/peers/deno_listen.ts"]),
   ];
   const skipped: string[] = [];
-  const node = await new Deno.Command("node", { args: ["--version"] }).output().catch(() => null);
-  if (node?.success) list.push(peer("node-net", ["node", "bench/peers/node_net.mjs"]));
-  else skipped.push("node-net: `node` not found");
+  if ((await runToEnd(["node", "--version"], {}, 10_000)).ok) {
+    list.push(peer("node-net", ["node", "bench/peers/node_net.mjs"]));
+  } else skipped.push("node-net: `node` not found");
   const go = await buildGo();
   // GOMAXPROCS=1: one thread running Go code, like the single-threaded loops it is compared with.
   if ("path" in go) list.push(peer("go-net", [go.path], { GOMAXPROCS: "1" }));
@@ -191,65 +187,6 @@ function chart(sums: load.Summary[], names: string[], scenarios: load.Scenario[]
   );
 }
 
-async function main(): Promise<number> {
-  const f = parseArgs(Deno.args, {
-    boolean: ["quick", "syscalls"],
-    string: ["runs", "duration", "warmup", "retries", "only", "base"],
-  });
-  const problem = await load.preflight();
-  if (problem) return console.log(`echo benchmark skipped: ${problem}`), 0;
-  const cfg: load.RunConfig = {
-    loadgen: await compileC("bench/loadgen.c", "loadgen"),
-    warmup: Number(f.warmup ?? 0.5),
-    duration: Number(f.duration ?? (f.quick ? 1.5 : 2)),
-    syscalls: f.syscalls && await load.perfUsable(),
-    retries: Number(f.retries ?? 1),
-  };
-  if (f.syscalls && !cfg.syscalls) {
-    console.error("note: perf cannot count syscalls here (installed? tracefs mounted?)");
-  }
-  const runs = Number(f.runs ?? (f.quick ? 1 : 3));
-  const only = (f.only ?? "").split(",").filter(Boolean);
-  const pick = <T extends { name: string }>(all: T[]): T[] =>
-    all.some((x) => only.includes(x.name)) ? all.filter((x) => only.includes(x.name)) : all;
-  const found = await servers(f.base);
-  const [list, scenarios] = [pick(found.servers), pick(SCENARIOS)];
-  for (const s of found.skipped) console.error(`note: skipping ${s}`);
-  const records = await load.runAll(cfg, list, scenarios, runs);
-  const sums = load.summarize(records, list, scenarios);
-  const checks = load.checkGoals(sums, list.filter((s) => s.ours).map((s) => s.name), GOALS);
-  const machine = await report.machineLine();
-  const how = `server on CPU 0, load generator on CPU 1; ${runs} run(s) × ${cfg.duration} s ` +
-    `(+${cfg.warmup} s warm-up), medians. SAT: load generator ≥ 90% of its core; NOISY: other load > 10%.`;
-  console.log(
-    [machine, how, "", ...tables(sums).flatMap((t) => [t, ""]), `Targets:\n${report.checkLines(checks)}`]
-      .join("\n"),
-  );
-  const json = {
-    machine,
-    config: { ...cfg, runs },
-    scenarios,
-    servers: list,
-    skipped: found.skipped,
-    summaries: sums,
-    targets: checks,
-    runs: records,
-  };
-  console.log(
-    await report.writeResults("echo", json, chart(sums, list.map((s) => s.name), scenarios, [machine, how])),
-  );
-  return records.some((r) => !r.sample) ? 1 : 0;
-}
-
 if (import.meta.main) {
-  stopChildrenOnSignal();
-  let code = 1;
-  try {
-    code = await main();
-  } catch (e) {
-    console.error(`echo benchmark failed: ${e instanceof Error ? e.stack : e}`);
-  } finally {
-    await stopAll();
-  }
-  Deno.exit(code);
+  await load.run({ name: "echo", scenarios: SCENARIOS, servers, goals: GOALS, tables, chart });
 }

@@ -14,16 +14,14 @@
  * every loop busy: CPU per event. pingpong-1 wakes the loop per message: CPU
  * and latency per wake. Same runner as bench:echo (`lib/load.ts`).
  *
- *   deno task bench:reactor [--quick] [--runs 3] [--duration 2] [--syscalls]
+ *   deno task bench:reactor [--quick] [--only reactor,pingpong-1,…] [--syscalls]   (flags: `lib/load.ts`)
  *
  * @module
  */
 
-import { parseArgs } from "@std/cli";
 import { compileC } from "./lib/build.ts";
 import * as load from "./lib/load.ts";
-import { stopAll, stopChildrenOnSignal } from "./lib/proc.ts";
-import { checkLines, machineLine, num, rate, ratio, table, times, writeResults } from "./lib/report.ts";
+import { num, rate, ratio, table, times } from "./lib/report.ts";
 
 const SCENARIOS: load.Scenario[] = [
   { name: "pipeline-100", conns: 100, size: 64, depth: 16 },
@@ -31,22 +29,18 @@ const SCENARIOS: load.Scenario[] = [
 ];
 const TARGET = 1.5; // reactor CPU per event ≤ 1.5× the bare FFI loop
 
-function servers(c: string): load.Server[] {
+async function servers(): Promise<{ servers: load.Server[]; skipped: string[] }> {
+  const c = await compileC("examples/echo.c", "echo");
   const echo = [
     Deno.execPath(),
-    "run",
-    "--allow-ffi",
-    "--allow-read",
-    "bench/servers/reactor_echo.ts",
-    "--port",
-    "0",
+    ..."run --allow-ffi --allow-read bench/servers/reactor_echo.ts --port 0".split(" "),
   ];
   const reactor = (name: string, ...flags: string[]): load.Server => ({
     name,
     argv: [...echo, "--mode", "reactor", ...flags],
-    ours: true,
+    ours: name === "reactor", // the target is for the defaults
   });
-  return [
+  const list = [
     { name: "c", argv: [c, "--port", "0", "--mode", "lt"] },
     { name: "ffi", argv: [...echo, "--mode", "ffi"] },
     reactor("reactor"),
@@ -54,23 +48,10 @@ function servers(c: string): load.Server[] {
     reactor("reactor-worker", "--strategy", "worker"),
     reactor("reactor-worker-park", "--strategy", "worker", "--busy-wait", "0"),
   ];
+  return { servers: list, skipped: [] };
 }
 
-async function main(): Promise<void> {
-  const f = parseArgs(Deno.args, { boolean: ["quick", "syscalls"], string: ["runs", "duration"] });
-  const problem = await load.preflight();
-  if (problem) return console.log(`reactor benchmark skipped: ${problem}`);
-  const cfg = {
-    loadgen: await compileC("bench/loadgen.c", "loadgen"),
-    warmup: 0.5,
-    duration: Number(f.duration ?? (f.quick ? 1 : 2)),
-    syscalls: f.syscalls && await load.perfUsable(),
-    retries: 1,
-  };
-  const runs = Number(f.runs ?? (f.quick ? 1 : 3));
-  const list = servers(await compileC("examples/echo.c", "echo"));
-  const records = await load.runAll(cfg, list, SCENARIOS, runs);
-  const sums = load.summarize(records, list, SCENARIOS);
+function tables(sums: load.Summary[]): string[] {
   const get = (server: string, sc: string): number | null =>
     sums.find((s) => s.server === server && s.scenario === sc)?.median?.cpuUsPerMsg ?? null;
   const rows = sums.filter((s) => s.median).map((s) => {
@@ -106,32 +87,11 @@ async function main(): Promise<void> {
     "poller syscalls/msg",
     "all syscalls/msg (perf)",
   ];
-  const checks = load.checkGoals(sums, ["reactor"], [
-    load.versus("pipeline-100", "cpuUsPerMsg", TARGET, "ffi"),
-  ]);
-  const machine = await machineLine();
-  console.log(
-    `${machine}\nserver on CPU 0, load generator on CPU 1; ${runs} run(s) × ${cfg.duration} s, medians\n`,
-  );
-  console.log(`${table(headers, rows)}\n\nTargets:\n${checkLines(checks)}`);
-  console.log(
-    await writeResults("reactor", {
-      machine,
-      config: { ...cfg, runs },
-      scenarios: SCENARIOS,
-      servers: list,
-      summaries: sums,
-      targets: checks,
-      runs: records,
-    }),
-  );
+  return [table(headers, rows)];
 }
 
+const GOALS = [load.versus("pipeline-100", "cpuUsPerMsg", TARGET, "ffi")];
+
 if (import.meta.main) {
-  stopChildrenOnSignal();
-  try {
-    await main();
-  } finally {
-    await stopAll();
-  }
+  await load.run({ name: "reactor", scenarios: SCENARIOS, servers, goals: GOALS, tables });
 }

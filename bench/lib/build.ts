@@ -1,7 +1,8 @@
 /**
  * The native pieces of the benchmarks, built into bench/.build/: one way to
  * find a C compiler (`cc`, `gcc`, `clang`, the first that runs), C sources
- * rebuilt only when newer than their binary, and the Go peer.
+ * rebuilt only when newer than their binary, and the Go peer; for bench:echo,
+ * bench:reactor, bench (micro) and the stress harness alike.
  *
  * @module
  */
@@ -33,10 +34,13 @@ function mtime(path: string): number {
   }
 }
 
-/** Builds `src` (relative to the root) into bench/.build/`name` with -O2 unless it is up to date; returns the binary. */
+/**
+ * Builds `src` (relative to the root, or absolute) into bench/.build/`name` with -O2 unless it is up to date;
+ * returns the binary. A source outside the root (another checkout's, whose mtimes say nothing) is always built.
+ */
 export async function compileC(src: string, name: string): Promise<string> {
   const out = `${BUILD}/${name}`;
-  if (mtime(out) > mtime(`${ROOT}/${src}`)) return out;
+  if (!src.startsWith("/") && mtime(out) > mtime(`${ROOT}/${src}`)) return out;
   const compiler = await findCc();
   if (compiler === null) throw new Error(`no C compiler (cc, gcc or clang) to build ${src}`);
   await Deno.mkdir(BUILD, { recursive: true });

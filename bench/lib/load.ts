@@ -1,8 +1,8 @@
 /**
  * The runner shared by `bench:echo` and `bench:reactor`: a server pinned to
- * CPU 0 against the C load generator (`bench/loadgen.c`, which checks every
- * echoed byte) pinned to CPU 1. One run samples /proc exactly over the load
- * generator's measured window (user and system time apart), optionally
+ * CPU 0 against the C load client (`bench/client.c`, which checks every
+ * echoed byte) pinned to CPU 1. One run samples /proc exactly over the
+ * client's measured window (user and system time apart), optionally
  * counts the server's syscalls by kind with `perf stat` over the same
  * window, and reads the poller's own counters that our servers print when
  * they stop. Runs are interleaved (A B C A B C …) so drift hits every server
@@ -11,8 +11,9 @@
  * @module
  */
 
-import { ROOT } from "./build.ts";
-import { type Check, check, median } from "./report.ts";
+import { parseArgs } from "@std/cli";
+import { compileC, ROOT } from "./build.ts";
+import { type Check, check, checkLines, machineLine, median, writeResults } from "./report.ts";
 import * as proc from "./proc.ts";
 
 /** A server under test; `argv` runs from the repository root and prints `listening on HOST:PORT`. */
@@ -108,33 +109,44 @@ const START_MS = 30_000; // a first `deno run` may compile
 // Raise the fd limit for the server (idle-10k), then exec: the PID we hold is the server's own.
 const RAISE_NOFILE = 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"';
 
-interface Running {
+/** A started server and where it listens. */
+export interface Running {
   child: proc.Child;
   host: string;
   port: number;
 }
 
-async function startServer(s: Server): Promise<Running> {
-  const argv = ["sh", "-c", RAISE_NOFILE, "sh", "taskset", "-c", String(SERVER_CPU), ...s.argv];
-  const child = proc.spawn(s.name, argv, { cwd: ROOT, env: s.env });
+/** Starts a server and waits (30 s at most) for its `listening on HOST:PORT`; stops it if none comes. */
+export async function startListening(
+  name: string,
+  argv: string[],
+  opts: proc.SpawnOptions,
+): Promise<Running> {
+  const child = proc.spawn(name, argv, opts);
   const m = /listening on \[?([^\]\s]+?)\]?:(\d+)/.exec(
     await child.stdout.waitFor((l) => l.includes("listening on "), START_MS) ?? "",
   );
   if (!m) {
-    await proc.stop(child);
-    throw new Error(`${s.name} did not print "listening on HOST:PORT"${child.describe()}`);
+    await child.stop();
+    throw new Error(`${name} ${argv.join(" ")}: no "listening on HOST:PORT"${child.describe()}`);
   }
-  const host = m[1] === "0.0.0.0" ? "127.0.0.1" : m[1] === "::" ? "::1" : m[1];
+  const host = m[1] === "0.0.0.0" ? "127.0.0.1" : m[1];
   return { child, host, port: Number(m[2]) };
 }
 
-function loadgen(
+/** The counters in a `poller: name value, …` line (examples/echo.ts and our bench servers print one at exit). */
+export function pollerCounters(line: string): Record<string, number> {
+  const pairs = line.slice("poller: ".length).split(", ").map((p) => p.split(" "));
+  return Object.fromEntries(pairs.map(([k, v]) => [k, Number(v)]));
+}
+
+/** The client (bench/client.c) on CPU 1, connected: all of `sc.conns` are up once this resolves. */
+async function client(
   cfg: RunConfig,
   srv: Running,
   sc: Scenario,
-  extra: string[],
   onLine?: (l: string) => void,
-): proc.Child {
+): Promise<proc.Child> {
   const where = [
     "--host",
     srv.host,
@@ -147,22 +159,29 @@ function loadgen(
     "--depth",
     sc.depth,
   ];
-  const argv = ["taskset", "-c", String(LOADGEN_CPU), cfg.loadgen, ...where.map(String), ...extra];
-  return proc.spawn("loadgen", argv, { cwd: ROOT, stdin: extra.includes("--idle"), onStderrLine: onLine });
+  const argv = ["taskset", "-c", String(LOADGEN_CPU), cfg.loadgen, ...where.map(String)];
+  const c = proc.spawn("client", argv, { cwd: ROOT, stdin: true, onStdoutLine: onLine });
+  if ((await c.stdout.waitFor((l) => l.startsWith("up "), START_MS)) === null || counters(c).up === 0) {
+    await c.stop();
+    throw new Error(`the client could not connect${c.describe()}`);
+  }
+  return c;
 }
 
-/** Waits for the load generator's final JSON line. */
-async function result<T>(
-  lg: proc.Child,
-  timeoutMs: number,
-): Promise<T & { connected: number; errors: number }> {
-  if (!(await proc.exitsWithin(lg, timeoutMs))) throw new Error(`load generator timed out${lg.describe()}`);
-  await lg.stdout.done;
-  const json = lg.stdout.tail.findLast((l) => l.startsWith("{"));
-  if (!json) throw new Error(`load generator printed no result${lg.describe()}`);
-  const r = JSON.parse(json) as T & { connected: number; errors: number };
-  if (r.connected === 0) throw new Error(`load generator could not connect${lg.describe()}`);
-  return r;
+/** The client's last `stat` line: its counters so far. */
+function counters(c: proc.Child): Record<string, number> {
+  const line = c.stdout.tail.findLast((l) => l.startsWith("stat ")) ?? "stat";
+  return Object.fromEntries(
+    line.slice(5).split(" ").map((kv) => kv.split("=")).map(([k, v]) => [k, Number(v)]),
+  );
+}
+
+/** Runs a load on a connected client and waits for its `load {json}` line. */
+async function load<T>(c: proc.Child, warmup: number, duration: number): Promise<T> {
+  await c.send(`load ${warmup} ${duration}`);
+  const line = await c.stdout.waitFor((l) => l.startsWith("load "), (warmup + duration) * 1000 + START_MS);
+  if (line === null) throw new Error(`the client timed out${c.describe()}`);
+  return JSON.parse(line.slice(5));
 }
 
 // ---------------------------------------------------------------- perf: syscalls by kind
@@ -196,7 +215,7 @@ async function attachPerf(pid: number): Promise<{ child: proc.Child; lines: Perf
   const child = proc.spawn("perf", [...argv, "-p", String(pid)], { onStderrLine });
   // Attaching hundreds of counters takes a while: wait for the first interval.
   if ((await child.stderr.waitFor((l) => /^\s*[\d.]+,/.test(l), 10_000)) === null) {
-    await proc.stop(child);
+    await child.stop();
     throw new Error(`perf did not start${child.describe()}`);
   }
   return { child, lines };
@@ -225,15 +244,16 @@ interface Mark {
   busy: number;
 }
 
-interface LoadgenReport {
+interface LoadReport {
   messages: number;
-  msgs_per_sec: number;
-  mb_per_sec: number;
-  p50_us: number;
-  p99_us: number;
-  cpu_user_s: number;
-  cpu_sys_s: number;
-  wall_s: number;
+  msgsPerSec: number;
+  mbPerSec: number;
+  p50Us: number;
+  p99Us: number;
+  cpuUserS: number;
+  cpuSysS: number;
+  wallS: number;
+  errors: number;
 }
 
 function empty(): Sample {
@@ -248,38 +268,38 @@ function empty(): Sample {
 async function driveLoad(cfg: RunConfig, srv: Running, sc: Scenario): Promise<Sample> {
   const marks: Mark[] = [];
   const mark = (l: string): void => {
-    if (l !== "start" && l !== "stop") return;
+    if (!l.startsWith("start ") && !l.startsWith("stop ")) return;
     const cpu = proc.treeCpu(srv.child.pid);
     marks.push({ at: performance.now(), cpu, busy: proc.busySeconds([SERVER_CPU, LOADGEN_CPU]) });
   };
   const perf = cfg.syscalls ? await attachPerf(srv.child.pid) : null;
-  const timing = ["--duration", String(cfg.duration), "--warmup", String(cfg.warmup)];
-  const lg = loadgen(cfg, srv, sc, timing, mark);
+  const lg = await client(cfg, srv, sc, mark);
   try {
-    const r = await result<LoadgenReport>(lg, (cfg.warmup + cfg.duration) * 1000 + START_MS);
+    const r = await load<LoadReport>(lg, cfg.warmup, cfg.duration);
     if (srv.child.exited) throw new Error(`${srv.child.name} exited during the run${srv.child.describe()}`);
     if (marks.length !== 2 || r.messages === 0) throw new Error(`no measured window${lg.describe()}`);
     const [a, b] = marks;
     const perMsg = (s: number): number => s * 1e6 / r.messages;
     const user = perMsg(b.cpu.user - a.cpu.user), sys = perMsg(b.cpu.sys - a.cpu.sys);
     const server = b.cpu.user + b.cpu.sys - a.cpu.user - a.cpu.sys;
-    const loadgenCpu = r.cpu_user_s + r.cpu_sys_s;
+    const loadgenCpu = r.cpuUserS + r.cpuSysS;
     return {
       ...empty(),
-      msgsPerSec: r.msgs_per_sec,
-      mbPerSec: r.mb_per_sec,
-      p50Us: r.p50_us,
-      p99Us: r.p99_us,
+      msgsPerSec: r.msgsPerSec,
+      mbPerSec: r.mbPerSec,
+      p50Us: r.p50Us,
+      p99Us: r.p99Us,
       cpuUsPerMsg: user + sys,
       userUsPerMsg: user,
       sysUsPerMsg: sys,
-      loadgenCpu: loadgenCpu / r.wall_s,
-      otherCpu: Math.max(0, (b.busy - a.busy - server - loadgenCpu) / (2 * r.wall_s)),
-      syscalls: perf ? perMessage(perf.lines, a.at, b.at, r.msgs_per_sec) : null,
+      loadgenCpu: loadgenCpu / r.wallS,
+      otherCpu: Math.max(0, (b.busy - a.busy - server - loadgenCpu) / (2 * r.wallS)),
+      syscalls: perf ? perMessage(perf.lines, a.at, b.at, r.msgsPerSec) : null,
+      errors: r.errors,
     };
   } finally {
-    await proc.stop(lg);
-    if (perf) await proc.stop(perf.child);
+    await lg.stop();
+    await perf?.child.stop();
   }
 }
 
@@ -299,46 +319,40 @@ async function settledRss(pid: number): Promise<number> {
 
 async function driveIdle(cfg: RunConfig, srv: Running, sc: Scenario): Promise<Sample> {
   // One short load first, so one-time costs (JIT, lazy init) land in the baseline.
-  const warm = loadgen(cfg, srv, { ...sc, conns: 16 }, ["--duration", "0.2", "--warmup", "0"]);
-  await result(warm, START_MS);
+  const warm = await client(cfg, srv, { ...sc, conns: 16 });
+  await load(warm, 0, 0.2).finally(() => warm.stop());
   const before = await settledRss(srv.child.pid);
-  const lg = loadgen(cfg, srv, sc, ["--idle"]);
+  const lg = await client(cfg, srv, sc);
   try {
-    if ((await lg.stdout.waitFor((l) => l.startsWith("ready"), START_MS)) === null) {
-      throw new Error(`the idle load generator never got ready${lg.describe()}`);
-    }
     const after = await settledRss(srv.child.pid);
     const cpu0 = proc.treeCpu(srv.child.pid), t0 = performance.now();
     await delay(1000);
     const cpu1 = proc.treeCpu(srv.child.pid);
     const idleCpu = (cpu1.user + cpu1.sys - cpu0.user - cpu0.sys) / ((performance.now() - t0) / 1000);
-    await lg.closeStdin();
-    const r = await result<{ connected: number }>(lg, 10_000);
-    return { ...empty(), kibPerConn: (after - before) / r.connected, idleCpu, errors: r.errors };
+    const n = counters(lg);
+    return { ...empty(), kibPerConn: (after - before) / n.up, idleCpu, errors: n.failed + n.dropped + n.bad };
   } finally {
-    await proc.stop(lg);
+    await lg.stop();
   }
 }
 
-/** `poller: name value, …` and `bytes echoed: … (N)` from a stopped server: its counters per message. */
+/** The `poller:` line and `bytes echoed: … (N)` of a stopped server: its poller's counters per message. */
 function loopStats(out: string[], size: number): Record<string, number> | null {
   const line = out.findLast((l) => l.startsWith("poller: "));
   const bytes = Number(/bytes echoed: (?:[^(\n]*\()?(\d+)/.exec(out.join("\n"))?.[1]);
   if (line === undefined || !(bytes > 0)) return null;
-  const messages = bytes / size;
-  const pairs = line.slice("poller: ".length).split(", ").map((p) => p.split(" "));
-  return Object.fromEntries(pairs.map(([k, v]) => [k, Number(v) / messages]));
+  return Object.fromEntries(Object.entries(pollerCounters(line)).map(([k, v]) => [k, v * size / bytes]));
 }
 
 async function runOnce(cfg: RunConfig, s: Server, sc: Scenario): Promise<Sample> {
-  const srv = await startServer(s);
+  const argv = ["sh", "-c", RAISE_NOFILE, "sh", "taskset", "-c", String(SERVER_CPU), ...s.argv];
+  const srv = await startListening(s.name, argv, { cwd: ROOT, env: s.env });
   let sample: Sample;
   try {
     sample = await (sc.idle ? driveIdle(cfg, srv, sc) : driveLoad(cfg, srv, sc));
   } finally {
-    await proc.stop(srv.child);
+    await srv.child.stop();
   }
-  await srv.child.stdout.done;
   return sc.idle ? sample : { ...sample, loop: loopStats(srv.child.stdout.tail, sc.size) };
 }
 
@@ -461,10 +475,93 @@ export function checkGoals(sums: Summary[], ours: string[], goals: Goal[]): Chec
 }
 
 /** What the runner needs from the machine, or why it cannot run here. */
-export async function preflight(): Promise<string | null> {
+async function preflight(): Promise<string | null> {
   if (navigator.hardwareConcurrency < 2) return "needs 2 CPUs (server on CPU 0, load generator on CPU 1)";
   if (!(await proc.runToEnd(["taskset", "-c", "0", "true"], {}, 10_000)).ok) {
     return "`taskset` (util-linux) is not usable";
   }
   return null;
+}
+
+/** A load benchmark: what differs between `bench:echo` and `bench:reactor`. */
+export interface Bench {
+  /** Its name, and that of its results (bench/results/`name`.json). */
+  name: string;
+  scenarios: Scenario[];
+  /** The servers, and the ones that cannot run here (with why); `base` is `--base DIR`. */
+  servers: (base: string | undefined) => Promise<{ servers: Server[]; skipped: string[] }>;
+  /** Targets, checked for the servers marked `ours`. */
+  goals: Goal[];
+  tables: (sums: Summary[]) => string[];
+  chart?: (sums: Summary[], servers: string[], scenarios: Scenario[], subtitle: string[]) => string;
+}
+
+/**
+ * Runs `b` as the command line asks, prints the tables and targets, writes
+ * bench/results/`b.name`.json (and .svg with a chart); exit code 1 if a run failed.
+ *
+ *   [--quick] [--runs 3] [--duration 2] [--warmup 0.5] [--retries 1] [--only NAME,…] [--syscalls] [--base DIR]
+ *
+ * --only takes server and/or scenario names; --syscalls counts each server's syscalls by kind with
+ * `perf stat` (tracefs mounted) over the same window.
+ */
+export async function main(b: Bench): Promise<number> {
+  const f = parseArgs(Deno.args, {
+    boolean: ["quick", "syscalls"],
+    string: ["runs", "duration", "warmup", "retries", "only", "base"],
+  });
+  const problem = await preflight();
+  if (problem) return console.log(`${b.name} benchmark skipped: ${problem}`), 0;
+  const cfg: RunConfig = {
+    loadgen: await compileC("bench/client.c", "client"),
+    warmup: Number(f.warmup ?? 0.5),
+    duration: Number(f.duration ?? (f.quick ? 1.5 : 2)),
+    syscalls: f.syscalls && await perfUsable(),
+    retries: Number(f.retries ?? 1),
+  };
+  if (f.syscalls && !cfg.syscalls) {
+    console.error("note: perf cannot count syscalls here (installed? tracefs mounted?)");
+  }
+  const runs = Number(f.runs ?? (f.quick ? 1 : 3));
+  const only = (f.only ?? "").split(",").filter(Boolean);
+  const pick = <T extends { name: string }>(all: T[]): T[] =>
+    all.some((x) => only.includes(x.name)) ? all.filter((x) => only.includes(x.name)) : all;
+  const found = await b.servers(f.base);
+  const [servers, scenarios] = [pick(found.servers), pick(b.scenarios)];
+  for (const s of found.skipped) console.error(`note: skipping ${s}`);
+  const records = await runAll(cfg, servers, scenarios, runs);
+  const sums = summarize(records, servers, scenarios);
+  const targets = checkGoals(sums, servers.filter((s) => s.ours).map((s) => s.name), b.goals);
+  const machine = await machineLine();
+  const how = `server on CPU 0, load generator on CPU 1; ${runs} run(s) × ${cfg.duration} s ` +
+    `(+${cfg.warmup} s warm-up), medians. SAT: load generator ≥ 90% of its core; NOISY: other load > 10%.`;
+  const tables = b.tables(sums).flatMap((t) => [t, ""]);
+  console.log([machine, how, "", ...tables, `Targets:\n${checkLines(targets)}`].join("\n"));
+  const json = {
+    machine,
+    config: { ...cfg, runs },
+    scenarios,
+    servers,
+    skipped: found.skipped,
+    summaries: sums,
+    targets,
+    runs: records,
+  };
+  const svg = b.chart?.(sums, servers.map((s) => s.name), scenarios, [machine, how]);
+  console.log(await writeResults(b.name, json, svg));
+  return records.some((r) => !r.sample) ? 1 : 0;
+}
+
+/** `main(b)` as a program: children stopped by PID on every way out, Ctrl-C included; exits with its code. */
+export async function run(b: Bench): Promise<never> {
+  proc.stopChildrenOnSignal();
+  let code = 1;
+  try {
+    code = await main(b);
+  } catch (e) {
+    console.error(`${b.name} benchmark failed: ${e instanceof Error ? e.stack : e}`);
+  } finally {
+    await proc.stopAll();
+  }
+  Deno.exit(code);
 }

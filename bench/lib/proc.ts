@@ -12,7 +12,7 @@
 export interface SpawnOptions {
   cwd?: string;
   env?: Record<string, string>;
-  /** Keep a pipe to the child's stdin (closing it tells an idle load generator to stop). */
+  /** Keep a pipe to the child's stdin (a client reads commands there; EOF stops it). */
   stdin?: boolean;
   /** Called with each line as it arrives. */
   onStdoutLine?: (line: string) => void;
@@ -83,6 +83,7 @@ export class Child {
   /** Resolves when it exits. */
   readonly status: Promise<Deno.CommandStatus>;
   exited = false;
+  #stdin: WritableStreamDefaultWriter<Uint8Array> | null;
 
   /** Starts `argv` (use `spawn`, which also tracks it). */
   constructor(name: string, argv: string[], opts: SpawnOptions) {
@@ -95,6 +96,7 @@ export class Child {
       stdout: "piped",
       stderr: "piped",
     }).spawn();
+    this.#stdin = opts.stdin ? this.process.stdin.getWriter() : null;
     this.stdout = new Lines(this.process.stdout, opts.onStdoutLine);
     this.stderr = new Lines(this.process.stderr, opts.onStderrLine);
     this.status = this.process.status.then((s) => {
@@ -109,17 +111,55 @@ export class Child {
     return this.process.pid;
   }
 
-  /** Closes its stdin (an idle load generator then stops). */
+  /** Sends one command line; a child that is gone is not an error here (its exit is). */
+  async send(line: string): Promise<void> {
+    try {
+      await this.#stdin?.write(new TextEncoder().encode(line + "\n"));
+    } catch { /* it exited: the caller sees that through `status` */ }
+  }
+
+  /** Closes its stdin (a client takes EOF as "close"). */
   async closeStdin(): Promise<void> {
     try {
-      await this.process.stdin.close();
+      await this.#stdin?.close();
     } catch { /* closed already, or it is gone */ }
+    this.#stdin = null;
+  }
+
+  /** True if it exits within `ms`. */
+  async exitsWithin(ms: number): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), ms));
+    const exited = await Promise.race([this.status.then(() => true), late]);
+    clearTimeout(timer);
+    return exited;
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves, with how long it took (ms), once its output is read. */
+  async stop(graceMs = 2000): Promise<number> {
+    const t0 = performance.now();
+    if (!this.exited) {
+      this.#kill("SIGTERM");
+      if (!(await this.exitsWithin(graceMs))) {
+        this.#kill("SIGKILL");
+        await this.status;
+      }
+    }
+    await this.closeStdin();
+    await Promise.all([this.stdout.done, this.stderr.done]);
+    return performance.now() - t0;
   }
 
   /** Its last lines of output, for an error message. */
   describe(): string {
     const lines = [...this.stdout.tail, ...this.stderr.tail].slice(-8);
     return lines.length ? `\n    ${lines.join("\n    ")}` : "";
+  }
+
+  #kill(signal: Deno.Signal): void {
+    try {
+      Deno.kill(this.pid, signal); // this PID only: never a group, never a name
+    } catch { /* exited meanwhile */ }
   }
 }
 
@@ -130,34 +170,9 @@ export function spawn(name: string, argv: string[], opts: SpawnOptions = {}): Ch
   return child;
 }
 
-/** True if `child` exits within `ms`. */
-export async function exitsWithin(child: Child, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), ms));
-  const exited = await Promise.race([child.status.then(() => true), late]);
-  clearTimeout(timer);
-  return exited;
-}
-
-function kill(pid: number, signal: Deno.Signal): void {
-  try {
-    Deno.kill(pid, signal);
-  } catch { /* exited meanwhile */ }
-}
-
-/** Stops `child`: SIGTERM, then SIGKILL after `graceMs`. (Every server here is one process.) */
-export async function stop(child: Child, graceMs = 2000): Promise<void> {
-  if (child.exited) return;
-  kill(child.pid, "SIGTERM");
-  if (!(await exitsWithin(child, graceMs))) {
-    kill(child.pid, "SIGKILL");
-    await exitsWithin(child, graceMs);
-  }
-}
-
 /** Stops every child still running. */
 export async function stopAll(graceMs = 2000): Promise<void> {
-  await Promise.all([...live].map((c) => stop(c, graceMs)));
+  await Promise.all([...live].map((c) => c.stop(graceMs)));
 }
 
 /** Ctrl-C and SIGTERM stop every child by PID, then exit 130. */
@@ -183,7 +198,7 @@ export async function runToEnd(
   } catch (e) {
     return { ok: false, stdout: "", output: e instanceof Error ? e.message : String(e) };
   }
-  if (!(await exitsWithin(child, timeoutMs))) await stop(child);
+  if (!(await child.exitsWithin(timeoutMs))) await child.stop();
   const status = await child.status;
   await Promise.all([child.stdout.done, child.stderr.done]);
   return {
@@ -197,15 +212,20 @@ export async function runToEnd(
 
 /** USER_HZ, the unit of /proc/PID/stat times (100 on Linux). */
 const CLK_TCK = 100;
+const PAGE_KIB = 4;
 
-interface ProcStat {
+/** One process from /proc/PID/stat: CPU seconds so far (its threads folded in) and RSS. */
+export interface ProcStat {
   pid: number;
   ppid: number;
+  comm: string;
   user: number;
   sys: number;
+  rssKiB: number;
 }
 
-function readStat(pid: number): ProcStat | null {
+/** /proc/`pid`/stat, or null when it is gone. */
+export function readStat(pid: number): ProcStat | null {
   let text: string;
   try {
     text = Deno.readTextFileSync(`/proc/${pid}/stat`);
@@ -214,16 +234,24 @@ function readStat(pid: number): ProcStat | null {
   }
   // The name (field 2) may hold spaces and parentheses: split after the last ')'. f[n - 3] is field n.
   const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  return { pid, ppid: Number(f[1]), user: Number(f[11]), sys: Number(f[12]) };
+  const comm = text.slice(text.indexOf("(") + 1, text.lastIndexOf(")"));
+  const [user, sys] = [Number(f[11]) / CLK_TCK, Number(f[12]) / CLK_TCK];
+  return { pid, ppid: Number(f[1]), comm, user, sys, rssKiB: Number(f[21]) * PAGE_KIB };
 }
 
-/** `root` and its live descendants. */
-function treeStats(root: number): ProcStat[] {
+/** Every process on the machine. */
+export function allStats(): ProcStat[] {
   const all: ProcStat[] = [];
   for (const entry of Deno.readDirSync("/proc")) {
     const stat = /^\d+$/.test(entry.name) ? readStat(Number(entry.name)) : null;
     if (stat) all.push(stat);
   }
+  return all;
+}
+
+/** `root` and its live descendants. */
+function treeStats(root: number): ProcStat[] {
+  const all = allStats();
   const out = all.filter((p) => p.pid === root);
   for (let i = 0; i < out.length && i < 10_000; i++) out.push(...all.filter((p) => p.ppid === out[i].pid));
   return out;
@@ -238,20 +266,12 @@ export interface CpuTimes {
 /** utime and stime of `root` and its descendants (threads included), in seconds. */
 export function treeCpu(root: number): CpuTimes {
   const tree = treeStats(root);
-  const sum = (key: "user" | "sys"): number => tree.reduce((s, p) => s + p[key], 0) / CLK_TCK;
-  return { user: sum("user"), sys: sum("sys") };
+  return { user: tree.reduce((s, p) => s + p.user, 0), sys: tree.reduce((s, p) => s + p.sys, 0) };
 }
 
-/** VmRSS of `root` and its descendants, in KiB. */
+/** RSS of `root` and its descendants, in KiB. */
 export function treeRssKiB(root: number): number {
-  return treeStats(root).reduce((sum, p) => {
-    try {
-      return sum +
-        Number(/^VmRSS:\s+(\d+) kB/m.exec(Deno.readTextFileSync(`/proc/${p.pid}/status`))?.[1] ?? 0);
-    } catch {
-      return sum;
-    }
-  }, 0);
+  return treeStats(root).reduce((sum, p) => sum + p.rssKiB, 0);
 }
 
 /** Non-idle seconds so far of the given CPUs, from /proc/stat (tick-sampled: a few % over a second). */

@@ -1,15 +1,15 @@
 /**
  * The stress clients as one fleet: starts the client processes
- * (bench/stress/client.c), parses their stat and event lines, and adds their
+ * (bench/client.c), parses their stat and event lines, and adds their
  * counters and latency histograms up.
  *
  * @module
  */
 
+import { type Child, spawn } from "../lib/proc.ts";
 import { Histogram } from "./hist.ts";
-import { Proc } from "./procs.ts";
 
-/** The cumulative counters of a stat line (see client.c). */
+/** The cumulative counters of a stat line (see bench/client.c). */
 export interface Counters {
   up: number;
   est: number;
@@ -92,13 +92,16 @@ export function sourceAddresses(conns: number[]): string[][] {
 
 /** One client process and what it last said. */
 class Client {
-  readonly proc: Proc;
+  readonly proc: Child;
   counters: Counters = zeroCounters();
   readonly events = new Map<string, number[]>();
   done: ClientDone | null = null;
 
   constructor(id: number, argv: string[], onStat: (h: Histogram) => void) {
-    this.proc = new Proc(`client ${id}`, argv, { stdin: true, onLine: (line) => this.#line(line, onStat) });
+    this.proc = spawn(`client ${id}`, argv, {
+      stdin: true,
+      onStdoutLine: (line) => this.#line(line, onStat),
+    });
   }
 
   #line(line: string, onStat: (h: Histogram) => void): void {
@@ -209,6 +212,6 @@ export class Fleet {
 
   /** Recent stderr of clients that wrote any, for error messages. */
   errors(): string[] {
-    return this.clients.flatMap((c) => c.proc.stderrTail.map((l) => `${c.proc.name}: ${l}`)).slice(-10);
+    return this.clients.flatMap((c) => c.proc.stderr.tail.map((l) => `${c.proc.name}: ${l}`)).slice(-10);
   }
 }

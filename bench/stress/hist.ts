@@ -1,18 +1,18 @@
 /**
- * The stress client's latency histogram on the harness side: the same
- * log-linear buckets as `bucket_of` in client.c (µs, exact below 64, then 32
- * buckets per power of two, ~3%), merged across client processes.
+ * The client's latency histogram on the harness side: the same log-linear
+ * buckets as `bucket_of` in bench/client.c (ns, exact below 128, then 64
+ * buckets per power of two, ~1.6%), merged across client processes.
  *
  * @module
  */
 
-const SUB_BITS = 5;
+const SUB_BITS = 6;
 const SUB = 1 << SUB_BITS;
-/** LAT_BUCKETS in client.c. */
-export const BUCKETS = 40 * SUB;
+/** BUCKETS in client.c. */
+export const BUCKETS = 64 * SUB;
 
-/** The midpoint of bucket `idx`, in µs. */
-export function bucketMicros(idx: number): number {
+/** The midpoint of bucket `idx`, in ns (bucket_value in client.c). */
+export function bucketNanos(idx: number): number {
   if (idx < 2 * SUB) return idx;
   const shift = Math.floor(idx / SUB) - 1;
   const low = ((idx % SUB) + SUB) * 2 ** shift;
@@ -24,10 +24,10 @@ export class Histogram {
   readonly counts: Float64Array = new Float64Array(BUCKETS);
   /** Echoes counted. */
   n = 0;
-  /** Sum of their latencies, µs (for the mean). */
-  sumMicros = 0;
-  /** The largest, µs (exact, not bucketed). */
-  maxMicros = 0;
+  /** Sum of their latencies, ns (for the mean). */
+  sumNanos = 0;
+  /** The largest, ns (exact, not bucketed). */
+  maxNanos = 0;
 
   /** Adds the `h=IDX:COUNT,…` field of a stat line, with its n, sum and max. */
   addLine(h: string, n: number, sum: number, max: number): void {
@@ -40,16 +40,16 @@ export class Histogram {
       }
     }
     this.n += n;
-    this.sumMicros += sum;
-    if (max > this.maxMicros) this.maxMicros = max;
+    this.sumNanos += sum;
+    if (max > this.maxNanos) this.maxNanos = max;
   }
 
   /** Adds another histogram. */
   merge(other: Histogram): void {
     for (let i = 0; i < BUCKETS; i++) this.counts[i] += other.counts[i];
     this.n += other.n;
-    this.sumMicros += other.sumMicros;
-    this.maxMicros = Math.max(this.maxMicros, other.maxMicros);
+    this.sumNanos += other.sumNanos;
+    this.maxNanos = Math.max(this.maxNanos, other.maxNanos);
   }
 
   /** The `q` quantile (0..1) in ms, or null when empty. */
@@ -60,25 +60,21 @@ export class Histogram {
     let seen = 0;
     for (let i = 0; i < BUCKETS; i++) {
       seen += this.counts[i];
-      if (seen > rank) return bucketMicros(i) / 1000;
+      if (seen > rank) return bucketNanos(i) / 1e6;
     }
-    return bucketMicros(BUCKETS - 1) / 1000;
-  }
-
-  /** The mean in ms, or null when empty. */
-  meanMs(): number | null {
-    return this.n === 0 ? null : this.sumMicros / this.n / 1000;
+    return bucketNanos(BUCKETS - 1) / 1e6;
   }
 
   /** p50, p99, p99.9, mean and max in ms (null when empty), for the JSON. */
   summary(): LatencySummary {
+    const empty = this.n === 0;
     return {
       echoes: this.n,
-      meanMs: this.meanMs(),
+      meanMs: empty ? null : this.sumNanos / this.n / 1e6,
       p50Ms: this.quantileMs(0.5),
       p99Ms: this.quantileMs(0.99),
       p999Ms: this.quantileMs(0.999),
-      maxMs: this.n === 0 ? null : this.maxMicros / 1000,
+      maxMs: empty ? null : this.maxNanos / 1e6,
     };
   }
 }

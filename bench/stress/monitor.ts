@@ -74,8 +74,8 @@ export class Monitor {
     const clients = sampleProcs(this.fleet?.pids ?? []);
     const prev = this.#prev;
     const dt = prev ? (t - prev.t) / 1000 : 1;
-    const estRate = prev && totals ? (totals.est - prev.est) / dt : 0;
-    const hbRate = prev && totals ? (totals.ok - prev.ok) / dt : 0;
+    const estRate = prev && totals ? Math.max(0, totals.est - prev.est) / dt : 0; // 0 as a new round starts
+    const hbRate = prev && totals ? Math.max(0, totals.ok - prev.ok) / dt : 0;
     const cpu = (now: ProcsSample, then: ProcsSample | undefined): number => {
       const used = then ? cpuBetween(then, now) : { userS: 0, sysS: 0 };
       return ((used.userS + used.sysS) / dt) * 100;

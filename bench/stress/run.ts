@@ -8,10 +8,11 @@
  * @module
  */
 
+import { pollerCounters, startListening } from "../lib/load.ts";
+import type { Child } from "../lib/proc.ts";
 import { type ClientDone, type Counters, Fleet } from "./fleet.ts";
 import type { LatencySummary } from "./hist.ts";
 import { Monitor } from "./monitor.ts";
-import { Proc } from "./procs.ts";
 import type { ServerPlan, Spread } from "./servers.ts";
 import {
   busiestOthers,
@@ -141,8 +142,6 @@ export interface RunResult {
   poller: Record<string, number> | null;
 }
 
-const LISTENING = /^listening on (.+):(\d+)$/;
-
 /** The `poller: name value, …` line each server prints at exit (examples/echo.ts), by PID. */
 const pollerLines = new Map<number, Record<string, number>>();
 
@@ -180,52 +179,31 @@ async function startServer(
   port: number,
   share: boolean,
   root: string,
-): Promise<[Proc, number]> {
-  let resolve: (port: number) => void = () => {};
-  const listening = new Promise<number>((r) => resolve = r);
-  const proc = new Proc(plan.name, plan.argv(port, share), {
+): Promise<[Child, number]> {
+  let pid = 0; // known before either line can come: both answer a signal (exit, SIGUSR2)
+  const onStdoutLine = (line: string): void => {
+    if (line.startsWith("poller: ")) pollerLines.set(pid, pollerCounters(line));
+    if (line.startsWith("heap ")) {
+      const { heapUsed, external } = JSON.parse(line.slice(5));
+      heaps.set(pid, { heapUsed, external, count: (heaps.get(pid)?.count ?? 0) + 1 });
+    }
+  };
+  const srv = await startListening(plan.name, plan.argv(port, share), {
     cwd: root,
     env: plan.env,
-    onLine: (line) => {
-      const m = LISTENING.exec(line);
-      if (m) resolve(Number(m[2]));
-      if (line.startsWith("poller: ")) {
-        pollerLines.set(
-          proc.pid,
-          Object.fromEntries(
-            line.slice(8).split(", ").map((kv) => kv.split(" ")).map(([k, v]) => [k, Number(v)]),
-          ),
-        );
-      }
-      if (line.startsWith("heap ")) {
-        const { heapUsed, external } = JSON.parse(line.slice(5));
-        heaps.set(proc.pid, { heapUsed, external, count: (heaps.get(proc.pid)?.count ?? 0) + 1 });
-      }
-    },
+    onStdoutLine,
   });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const failed = Promise.race([
-    proc.status.then((s) => `exited with ${s.code}`),
-    new Promise<string>((r) => timer = setTimeout(() => r("no 'listening on' within 30 s"), 30_000)),
-  ]);
-  const got = await Promise.race([listening, failed]);
-  clearTimeout(timer);
-  if (typeof got === "string") {
-    await proc.stop();
-    throw new Error(
-      `${plan.name} ${plan.argv(port, share).join(" ")}: ${got}\n${proc.stderrTail.join("\n")}`,
-    );
-  }
-  return [proc, got];
+  pid = srv.child.pid;
+  return [srv.child, srv.port];
 }
 
 /** Starts K processes: on one shared port, or each on its own; in batches so that start-up is timed fairly. */
 async function startServers(
   cfg: RunConfig,
   plan: ServerPlan,
-): Promise<{ procs: Proc[]; ports: number[]; ms: number[] }> {
+): Promise<{ procs: Child[]; ports: number[]; ms: number[] }> {
   const share = cfg.spread === "reuseport";
-  const procs: Proc[] = [];
+  const procs: Child[] = [];
   const ports: number[] = [];
   const ms: number[] = [];
   const one = async (port: number): Promise<void> => {
@@ -441,7 +419,7 @@ async function round(
 /** Runs the whole thing; `started` gets every server process as soon as it is up (for cleanup). */
 export async function runStress(cfg: RunConfig): Promise<RunResult> {
   const before = sampleKernel();
-  let servers: Proc[] = [];
+  let servers: Child[] = [];
   let ports: number[];
   let startMs: number[] = [];
   if (cfg.plan !== null) {

@@ -1,12 +1,12 @@
 /**
  * The servers the stress harness can start, how each one shares a port
  * between processes, and the native builds (the client, echo.c, the Go peer)
- * compiled into bench/.build on the fly.
+ * compiled into bench/.build on the fly (`lib/build.ts`).
  *
  * @module
  */
 
-import { findCc } from "../lib/build.ts";
+import { buildGo, compileC } from "../lib/build.ts";
 
 /** Server names, as in bench/echo.ts where they overlap. */
 export const SERVER_NAMES = [
@@ -53,60 +53,16 @@ export interface Builds {
   notes: string[];
 }
 
-async function run(argv: string[], cwd: string, env?: Record<string, string>): Promise<string | null> {
-  try {
-    const out = await new Deno.Command(argv[0], {
-      args: argv.slice(1),
-      cwd,
-      env,
-      stdout: "piped",
-      stderr: "piped",
-    })
-      .output();
-    if (out.success) return null;
-    return new TextDecoder().decode(out.stderr) || `${argv[0]} exited with ${out.code}`;
-  } catch (err) {
-    return err instanceof Error ? err.message : String(err);
-  }
-}
-
-/**
- * Compiles the client (required), echo.c and the Go peer (when `want` names
- * them) from `root` into its bench/.build; echo.c from `codeRoot`.
- */
-export async function buildNative(root: string, codeRoot: string, want: Set<ServerName>): Promise<Builds> {
-  const dir = `${root}/bench/.build`;
-  await Deno.mkdir(dir, { recursive: true });
-  const cc = await findCc();
-  if (cc === null) throw new Error("no C compiler (cc, gcc, clang): the stress client is C");
-  const flags = ["-O2", "-Wall", "-Wextra", "-o"];
-  const clientError = await run([cc, ...flags, `${dir}/stress_client`, "bench/stress/client.c"], root);
-  if (clientError) throw new Error(`building bench/stress/client.c: ${clientError}`);
+/** Builds the client (required), and echo.c (from `codeRoot`) and the Go peer when `want` names them. */
+export async function buildNative(codeRoot: string, want: Set<ServerName>): Promise<Builds> {
+  const client = await compileC("bench/client.c", "client");
   const notes: string[] = [];
-  let echoC: string | null = null;
-  if (want.has("c")) {
-    const error = await run([cc, ...flags, `${dir}/stress_echo_c`, `${codeRoot}/examples/echo.c`], root);
-    if (error) notes.push(`examples/echo.c did not build: ${error}`);
-    else echoC = `${dir}/stress_echo_c`;
-  }
-  let goNet: string | null = null;
-  if (want.has("go-net")) {
-    // GOTOOLCHAIN=local: never download a toolchain.
-    const env = {
-      GOTOOLCHAIN: "local",
-      CGO_ENABLED: "0",
-      GOCACHE: `${dir}/gocache`,
-      HOME: Deno.env.get("HOME") ?? dir,
-    };
-    const error = await run(
-      ["go", "build", "-o", `${dir}/stress_go_net`, "bench/peers/go_net/main.go"],
-      root,
-      env,
-    );
-    if (error) notes.push(`the Go peer did not build (apt-get install golang-go): ${error}`);
-    else goNet = `${dir}/stress_go_net`;
-  }
-  return { client: `${dir}/stress_client`, echoC, goNet, notes };
+  const echoC = want.has("c")
+    ? await compileC(`${codeRoot}/examples/echo.c`, "stress_echo_c").catch((e) => void notes.push(e.message))
+    : undefined;
+  const go = want.has("go-net") ? await buildGo() : { reason: "" };
+  if ("reason" in go && want.has("go-net")) notes.push(`the Go peer did not build: ${go.reason}`);
+  return { client, echoC: echoC ?? null, goNet: "path" in go ? go.path : null, notes };
 }
 
 function mentions(path: string, flag: string): boolean {

@@ -10,7 +10,7 @@
  * connections each: the fd limit of one process is 20,000, hard) on one port
  * with SO_REUSEPORT (`--spread reuseport`), or each on its own port
  * (`--spread ports`: an exact split that needs nothing of the server). Then
- * client processes (bench/stress/client.c, compiled into bench/.build), each
+ * client processes (bench/client.c, compiled into bench/.build), each
  * from its own 127.1.x.y source address, connect and verify a first echo on
  * every connection (establish), send one heartbeat on every connection at
  * once (`--sweeps`), then `--beats` paced heartbeats per connection, one every
@@ -28,8 +28,9 @@
 
 import { parseArgs } from "@std/cli";
 import { bold, red, setColorEnabled, yellow } from "@std/fmt/colors";
+import { ROOT } from "../lib/build.ts";
+import { stopAll } from "../lib/proc.ts";
 import { machineLine } from "../lib/report.ts";
-import { stopAllProcs } from "./procs.ts";
 import { renderStressTable, saveRecord, type StressRecord, timeLines, toRecord } from "./report.ts";
 import { PER_SOURCE } from "./fleet.ts";
 import { type Load, PER_CLIENT, type RunConfig, runStress, type Target } from "./run.ts";
@@ -42,8 +43,6 @@ import {
   type Spread,
 } from "./servers.ts";
 import { checkSysctls, restoreSysctls, type SysctlChange, tuneSysctls } from "./sysctl.ts";
-
-const ROOT = decodeURIComponent(new URL("../..", import.meta.url).pathname).replace(/\/$/, "");
 
 interface Options extends Load {
   server: ServerName;
@@ -192,7 +191,7 @@ function layout(opts: Options, plan: ServerPlan | null): { spread: Spread; procs
 }
 
 async function main(opts: Options): Promise<number> {
-  const builds = await buildNative(ROOT, opts.code, new Set([opts.server]));
+  const builds = await buildNative(opts.code, new Set([opts.server]));
   const notes = [...builds.notes, `servers' code: ${await describeCode(opts.code)}`];
   let plan: ServerPlan | null = null;
   if (opts.target === null) {
@@ -235,7 +234,7 @@ async function main(opts: Options): Promise<number> {
   };
   const onSignal = async (): Promise<void> => {
     console.error(red("\ninterrupted: stopping every process this run started"));
-    await stopAllProcs(2_000);
+    await stopAll(2_000);
     restore();
     Deno.exit(130);
   };
@@ -266,7 +265,7 @@ async function main(opts: Options): Promise<number> {
     return record.ok ? 0 : 1;
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);
-    await stopAllProcs(2_000);
+    await stopAll(2_000);
     restore();
   }
 }
@@ -346,7 +345,7 @@ if (import.meta.main) {
     else Deno.exitCode = await main(opts);
   } catch (err) {
     console.error(red(`stress: ${err instanceof Error ? err.message : err}`));
-    await stopAllProcs(2_000);
+    await stopAll(2_000);
     Deno.exitCode = 2;
   }
 }

@@ -8,6 +8,8 @@
  * @module
  */
 
+import { allStats, readStat } from "../lib/proc.ts";
+
 /** USER_HZ, the unit of /proc times: 100 by the Linux ABI. */
 const CLK_TCK = 100;
 const PAGE = 4096;
@@ -36,20 +38,12 @@ export interface ProcsSample extends ProcCpu {
 /** Reads /proc/PID/stat of each PID (threads included: their times are folded in). */
 export function sampleProcs(pids: number[]): ProcsSample {
   const out: ProcsSample = { userS: 0, sysS: 0, rssKiB: 0, each: new Map() };
-  for (const pid of pids) {
-    const text = readText(`/proc/${pid}/stat`);
-    if (text === null) continue;
-    // Field 2 may hold spaces and parentheses: split after the last ')'; f[0] is field 3.
-    const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
-    const one = {
-      userS: Number(f[11]) / CLK_TCK,
-      sysS: Number(f[12]) / CLK_TCK,
-      rssKiB: (Number(f[21]) * PAGE) / 1024,
-    };
-    out.userS += one.userS;
-    out.sysS += one.sysS;
-    out.rssKiB += one.rssKiB;
-    out.each.set(pid, one);
+  for (const p of pids.map(readStat)) {
+    if (p === null) continue;
+    out.userS += p.user;
+    out.sysS += p.sys;
+    out.rssKiB += p.rssKiB;
+    out.each.set(p.pid, { userS: p.user, sysS: p.sys, rssKiB: p.rssKiB });
   }
   return out;
 }
@@ -68,16 +62,7 @@ export function cpuBetween(a: ProcsSample, b: ProcsSample): { userS: number; sys
 
 /** CPU seconds so far of every process on the machine, with its name (threads folded in). */
 export function sampleAllProcs(): Map<number, { comm: string; cpuS: number }> {
-  const out = new Map<number, { comm: string; cpuS: number }>();
-  for (const e of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(e.name)) continue;
-    const text = readText(`/proc/${e.name}/stat`);
-    if (text === null) continue;
-    const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
-    const comm = text.slice(text.indexOf("(") + 1, text.lastIndexOf(")"));
-    out.set(Number(e.name), { comm, cpuS: (Number(f[11]) + Number(f[12])) / CLK_TCK });
-  }
-  return out;
+  return new Map(allStats().map((p) => [p.pid, { comm: p.comm, cpuS: p.user + p.sys }]));
 }
 
 /**
