@@ -73,22 +73,16 @@ export const WOULD_BLOCK: -1 = -1;
 
 // ---------------------------------------------------------------- EINTR and EAGAIN
 
-/**
- * Runs a raw libc call until it is not interrupted: the one EINTR rule of
- * the I/O calls. Returns the raw result; on -1, errno is still the call's.
- */
-function retryEintr(call: () => number): number {
-  for (;;) {
-    const n = call();
-    if (n >= 0 || lastErrno() !== EINTR) return n;
-  }
-}
-
-// The result of a nonblocking I/O call: the count, WOULD_BLOCK for EAGAIN, or a throw.
-function ioResult(n: number, syscall: string): number {
-  if (n >= 0) return n;
+// After a nonblocking I/O call returned -1: true for EINTR (call again),
+// false for EAGAIN (the caller returns WOULD_BLOCK); any other errno throws.
+// The callers loop inline, `while ((n = libc.x(…)) < 0) if (!retry("x")) …`,
+// rather than pass the call as a closure: a closure per call allocated
+// ~100 bytes, three times per echoed message, and fed the GC a scavenge
+// every few ms under load.
+function retry(syscall: string): boolean {
   const errno = lastErrno();
-  if (errno === EAGAIN) return WOULD_BLOCK;
+  if (errno === EINTR) return true;
+  if (errno === EAGAIN) return false;
   throw new ErrnoError(syscall, errno);
 }
 
@@ -256,7 +250,9 @@ export function epoll_pwait2(
 export function read(fd: number, buf: Uint8Array, len?: number): number {
   fd = checkFd(fd);
   const count = span(buf, len);
-  return ioResult(retryEintr(() => libc.read(fd, buf, count)), "read");
+  let n: number;
+  while ((n = libc.read(fd, buf, count)) < 0) if (!retry("read")) return WOULD_BLOCK;
+  return n;
 }
 
 /**
@@ -278,7 +274,9 @@ export function read(fd: number, buf: Uint8Array, len?: number): number {
 export function write(fd: number, buf: Uint8Array, len?: number): number {
   fd = checkFd(fd);
   const count = span(buf, len);
-  return ioResult(retryEintr(() => libc.write(fd, buf, count)), "write");
+  let n: number;
+  while ((n = libc.write(fd, buf, count)) < 0) if (!retry("write")) return WOULD_BLOCK;
+  return n;
 }
 
 /**
@@ -301,7 +299,9 @@ export function recv(fd: number, buf: Uint8Array, flags = 0, len?: number): numb
   fd = checkFd(fd);
   const f = checkFlags(flags);
   const count = span(buf, len);
-  return ioResult(retryEintr(() => libc.recv(fd, buf, count, f)), "recv");
+  let n: number;
+  while ((n = libc.recv(fd, buf, count, f)) < 0) if (!retry("recv")) return WOULD_BLOCK;
+  return n;
 }
 
 /**
@@ -326,7 +326,9 @@ export function send(fd: number, buf: Uint8Array, flags = 0, len?: number): numb
   fd = checkFd(fd);
   const f = checkFlags(flags);
   const count = span(buf, len);
-  return ioResult(retryEintr(() => libc.send(fd, buf, count, f)), "send");
+  let n: number;
+  while ((n = libc.send(fd, buf, count, f)) < 0) if (!retry("send")) return WOULD_BLOCK;
+  return n;
 }
 
 /**
@@ -360,14 +362,22 @@ export function recvfrom(
   const f = checkFlags(flags);
   const count = span(buf, len);
   if (from === undefined || from === null) {
-    return ioResult(retryEintr(() => libc.recvfrom(fd, buf, count, f, null, null)), "recvfrom");
+    let n: number;
+    while ((n = libc.recvfrom(fd, buf, count, f, null, null)) < 0) if (!retry("recvfrom")) return WOULD_BLOCK;
+    return n;
   }
   prepareSockAddr(from, "from");
   const addr = sockAddrBytes(from);
   const addrLen = sockLenBytes(from);
   return storingPeer(
     addrLen,
-    () => ioResult(retryEintr(() => libc.recvfrom(fd, buf, count, f, addr, addrLen)), "recvfrom"),
+    () => {
+      let n: number;
+      while ((n = libc.recvfrom(fd, buf, count, f, addr, addrLen)) < 0) {
+        if (!retry("recvfrom")) return WOULD_BLOCK;
+      }
+      return n;
+    },
   );
 }
 
@@ -392,7 +402,9 @@ export function sendto(fd: number, buf: Uint8Array, flags: number, to: EncodedAd
   const f = checkFlags(flags);
   const { bytes, length } = addrBytes(to, "to");
   const count = span(buf, len);
-  return ioResult(retryEintr(() => libc.sendto(fd, buf, count, f, bytes, length)), "sendto");
+  let n: number;
+  while ((n = libc.sendto(fd, buf, count, f, bytes, length)) < 0) if (!retry("sendto")) return WOULD_BLOCK;
+  return n;
 }
 
 // ---------------------------------------------------------------- sockets
@@ -525,12 +537,18 @@ export function accept4(fd: number, flags = 0, addr?: SockAddrBuffer): number {
   fd = checkFd(fd);
   const f = checkFlags(flags);
   if (addr === undefined || addr === null) {
-    return ioResult(retryEintr(() => libc.accept4(fd, null, null, f)), "accept4");
+    let conn: number;
+    while ((conn = libc.accept4(fd, null, null, f)) < 0) if (!retry("accept4")) return WOULD_BLOCK;
+    return conn;
   }
   prepareSockAddr(addr);
   const bytes = sockAddrBytes(addr);
   const len = sockLenBytes(addr);
-  return storingPeer(len, () => ioResult(retryEintr(() => libc.accept4(fd, bytes, len, f)), "accept4"));
+  return storingPeer(len, () => {
+    let conn: number;
+    while ((conn = libc.accept4(fd, bytes, len, f)) < 0) if (!retry("accept4")) return WOULD_BLOCK;
+    return conn;
+  });
 }
 
 // A call that fills a SockAddrBuffer: when it stores nothing (WOULD_BLOCK or
