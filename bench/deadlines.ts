@@ -12,7 +12,7 @@
  * No timer fires during the run (deadlines are an hour out), and the heap
  * queue's timerfd is armed once; nothing here waits.
  *
- *   deno task bench:deadlines      # writes bench/results/deadlines.json
+ *   deno task bench:deadlines [--quick]     # writes bench/results/deadlines.json; --quick: 10^3 only
  *
  * @module
  */
@@ -20,8 +20,9 @@
 import { ConnTimers } from "../net/deadlines.ts";
 import { TimerWheel } from "../reactor/wheel.ts";
 import { TimerQueue } from "../reactor/timers.ts";
+import { machineLine, writeResults } from "./lib/report.ts";
 
-const SIZES = [1_000, 100_000, 1_000_000];
+const SIZES = Deno.args.includes("--quick") ? [1_000] : [1_000, 100_000, 1_000_000];
 const RESETS = 2_000_000;
 const HOUR = 3_600_000;
 
@@ -100,13 +101,9 @@ function measure(n: number): Row {
   return { live: n, touchNs, moveDeadlineNs, heapCancelAddNs, bytesPerDeadline, heapBytesPerTimer };
 }
 
-function machine(): string {
-  const cpu = Deno.readTextFileSync("/proc/cpuinfo").match(/^model name\s*:\s*(.+)$/m)?.[1] ?? "unknown CPU";
-  return `${cpu}, ${navigator.hardwareConcurrency} cores, Linux ${Deno.osRelease()}, Deno ${Deno.version.deno}`;
-}
-
 if (import.meta.main) {
-  console.log(`deadlines at scale: ${machine()}`);
+  const machine = await machineLine();
+  console.log(`deadlines at scale: ${machine}`);
   const rows: Row[] = [];
   for (const n of SIZES) {
     const r = measure(n);
@@ -119,9 +116,5 @@ if (import.meta.main) {
       } B per conn's timers, ${r.heapBytesPerTimer.toFixed(0)} B per heap timer`,
     );
   }
-  await Deno.mkdir(new URL("results/", import.meta.url), { recursive: true });
-  await Deno.writeTextFile(
-    new URL("results/deadlines.json", import.meta.url),
-    JSON.stringify({ machine: machine(), date: new Date().toISOString(), rows }, null, 2) + "\n",
-  );
+  console.log(await writeResults("deadlines", { machine, date: new Date().toISOString(), rows }));
 }

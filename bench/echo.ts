@@ -27,15 +27,14 @@ const SCENARIOS: load.Scenario[] = [
   { name: "idle-10k", conns: 10_000, size: 64, depth: 1, idle: true }, // memory and CPU per quiet conn
 ];
 const PEERS = ["deno-listen", "node-net", "go-net"];
-const { versus } = load;
+const { goal, versus } = load;
 const GOALS: load.Goal[] = [
-  {
-    scenario: "pingpong-1",
-    metric: "cpuUsPerMsg",
-    atMost: true,
-    goal: "cpuUsPerMsg ≤ the cheapest peer's",
-    limit: (get) => Math.min(...PEERS.map((p) => get(p) ?? Infinity)),
-  },
+  goal(
+    "pingpong-1",
+    "cpuUsPerMsg",
+    "cpuUsPerMsg ≤ the cheapest peer's",
+    (get) => Math.min(...PEERS.map((p) => get(p) ?? Infinity)),
+  ),
   versus("pingpong-1", "msgsPerSec", 0.9, "c"),
   versus("pingpong-1", "p50Us", 1.2, "c"),
   versus("pingpong-100", "cpuUsPerMsg", 1.05, "c"),
@@ -43,18 +42,8 @@ const GOALS: load.Goal[] = [
   versus("pingpong-1000", "msgsPerSec", 0.9, "c"),
   versus("stream-16k", "mbPerSec", 0.95, "c"),
   versus("stream-16k", "cpuUsPerMsg", 1.15, "c"),
-  {
-    ...versus("idle-10k", "kibPerConn", 1, "c"),
-    goal: "kibPerConn ≤ c's + 2",
-    limit: (get) => (get("c") ?? NaN) + 2,
-  },
-  {
-    scenario: "idle-10k",
-    metric: "idleCpu",
-    atMost: true,
-    goal: "idleCpu ≤ 1% of a core",
-    limit: () => 0.01,
-  },
+  goal("idle-10k", "kibPerConn", "kibPerConn ≤ c's + 2", (get) => (get("c") ?? NaN) + 2),
+  goal("idle-10k", "idleCpu", "idleCpu ≤ 1% of a core", () => 0.01),
 ];
 
 async function servers(base?: string): Promise<{ servers: load.Server[]; skipped: string[] }> {
@@ -94,72 +83,50 @@ async function servers(base?: string): Promise<{ servers: load.Server[]; skipped
   return { servers: list, skipped };
 }
 
-function tables(sums: load.Summary[]): string[] {
-  const c = (s: load.Summary): load.Sample | undefined =>
-    sums.find((x) => x.scenario === s.scenario && x.server === "c")?.median ?? undefined;
-  const rows = (
-    keep: (m: load.Sample) => unknown,
-    cells: (s: load.Summary, m: load.Sample) => string[],
-  ): string[][] =>
-    sums.filter((s) => s.median && keep(s.median)).map((s) => [s.scenario, s.server, ...cells(s, s.median!)]);
+function tables(sums: load.Summary[]): (string | null)[] {
+  const vsC = (metric: load.Metric) => (m: load.Sample, s: load.Summary): string =>
+    times(ratio(m[metric], load.value(sums, "c", s.scenario, metric)));
   const sat = (s: load.Summary): string =>
     s.saturated ? ` SAT${s.saturated < s.runs ? ` ${s.saturated}/${s.runs}` : ""}` : "";
-  const out = [report.table(
-    [
-      "scenario",
-      "server",
-      "msgs/s",
-      "MB/s",
-      "p50 µs",
-      "p99 µs",
-      "CPU µs/msg",
-      "user",
-      "sys",
-      "× C msgs/s",
-      "× C CPU",
-      "loadgen",
-      "other",
-    ],
-    rows((m) => m.msgsPerSec !== null, (s, m) => [
-      rate(m.msgsPerSec),
-      num(m.mbPerSec),
-      num(m.p50Us),
-      num(m.p99Us),
-      num(m.cpuUsPerMsg),
-      num(m.userUsPerMsg),
-      num(m.sysUsPerMsg),
-      times(ratio(m.msgsPerSec, c(s)?.msgsPerSec)),
-      times(ratio(m.cpuUsPerMsg, c(s)?.cpuUsPerMsg)),
-      percent(m.loadgenCpu) + sat(s),
-      percent(m.otherCpu) + ((m.otherCpu ?? 0) > load.NOISY ? " NOISY" : ""),
-    ]),
-  )];
-  const idle = rows((m) => m.kibPerConn !== null, (_, m) => [num(m.kibPerConn), percent(m.idleCpu)]);
-  if (idle.length) out.push(report.table(["scenario", "server", "KiB/conn", "idle CPU"], idle));
-  const sys = rows((m) => m.syscalls, (_, m) => {
-    const { all, "context-switches": ctx, ...kinds } = m.syscalls!;
+  const byKind = (m: load.Sample): string => {
+    const { all: _, "context-switches": _ctx, ...kinds } = m.syscalls!;
     const top = Object.entries(kinds).filter(([, v]) => v >= 0.005).sort((a, b) => b[1] - a[1]);
-    return [num(all), num(ctx), top.map(([k, v]) => `${k} ${num(v)}`).join(", ")];
-  });
-  if (sys.length) {
-    out.push(
-      report.table(["scenario", "server", "syscalls/msg", "ctx switches/msg", "by kind, per message"], sys),
-    );
-  }
+    return top.map(([k, v]) => `${k} ${num(v)}`).join(", ");
+  };
   const keys = ["drains", "busyWaits", "parks", "yields", "ticks", "syscalls"];
-  const loop = rows(
-    (m) => m.loop,
-    (_, m) => [num(ratio(m.loop!.events, m.loop!.waits)), ...keys.map((k) => num(m.loop![k]))],
-  );
-  if (loop.length) {
-    out.push(report.table(["scenario", "server", "events/wait", ...keys.map((k) => `${k}/msg`)], loop));
-  }
-  return out;
+  return [
+    load.summaryTable(sums, [
+      ["msgs/s", (m) => rate(m.msgsPerSec)],
+      ["MB/s", (m) => num(m.mbPerSec)],
+      ["p50 µs", (m) => num(m.p50Us)],
+      ["p99 µs", (m) => num(m.p99Us)],
+      ["CPU µs/msg", (m) => num(m.cpuUsPerMsg)],
+      ["user", (m) => num(m.userUsPerMsg)],
+      ["sys", (m) => num(m.sysUsPerMsg)],
+      ["× C msgs/s", vsC("msgsPerSec")],
+      ["× C CPU", vsC("cpuUsPerMsg")],
+      ["loadgen", (m, s) => percent(m.loadgenCpu) + sat(s)],
+      ["other", (m) => percent(m.otherCpu) + ((m.otherCpu ?? 0) > load.NOISY ? " NOISY" : "")],
+    ], (m) => m.msgsPerSec !== null),
+    load.summaryTable(sums, [
+      ["KiB/conn", (m) => num(m.kibPerConn)],
+      ["idle CPU", (m) => percent(m.idleCpu)],
+    ], (m) => m.kibPerConn !== null),
+    load.summaryTable(sums, [
+      ["syscalls/msg", (m) => num(m.syscalls!.all)],
+      ["ctx switches/msg", (m) => num(m.syscalls!["context-switches"])],
+      ["by kind, per message", byKind],
+    ], (m) => m.syscalls),
+    load.summaryTable(sums, [
+      ["events/wait", (m) => num(ratio(m.loop!.events, m.loop!.waits))],
+      ...keys.map((k): load.Column => [`${k}/msg`, (m) => num(m.loop![k])]),
+    ], (m) => m.loop),
+  ];
 }
 
 function chart(sums: load.Summary[], names: string[], scenarios: load.Scenario[], sub: string[]): string {
   const get = (server: string, sc: string, metric: load.Metric): number | null =>
-    sums.find((s) => s.server === server && s.scenario === sc)?.median?.[metric] ?? null;
+    load.value(sums, server, sc, metric);
   const groups = scenarios.filter((s) => !s.idle).map((s) => s.name);
   const idle = scenarios.filter((s) => s.idle).map((s) => s.name);
   const vsC = (metric: load.Metric): (number | null)[][] =>

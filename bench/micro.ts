@@ -58,13 +58,11 @@ const ns = (v: number | null): string =>
 
 if (import.meta.main) {
   try {
-    const c = await compileC("bench/ffi_c.c", "ffi_c").catch((
-      e,
-    ) => (console.error(`note: ${e.message}`), null));
+    const c = await compileC("bench/ffi_c.c", "ffi_c").catch((e) => void console.error(`note: ${e.message}`));
     const deno: Map<string, number>[] = [];
     const cs: Record<string, number>[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      if (c !== null) cs.push(await cRound(c));
+      if (c !== undefined) cs.push(await cRound(c));
       deno.push(await denoRound());
     }
     const med = (name: string): number | null => median(deno.map((d) => d.get(name)));
@@ -81,7 +79,7 @@ if (import.meta.main) {
     });
     const cells = rows.map((
       r,
-    ) => [r.op.label, ns(r.wrappers), ns(r.raw), ns(r.cNs), times(ratio(r.wrappers, r.cNs))]);
+    ) => [r.op.label, ...[r.wrappers, r.raw, r.cNs].map(ns), times(ratio(r.wrappers, r.cNs))]);
     const machine = await machineLine();
     console.log(`${machine}\nns per call, median of ${ROUNDS} alternating rounds of each side\n`);
     console.log(table(["operation", "Deno (wrappers)", "Deno (raw symbols)", "C", "wrappers / C"], cells, 1));

@@ -87,16 +87,13 @@ if (import.meta.main) {
       num(us.at(-1)![1]! / us[0][1]!)
     }× over the same range`,
   );
-  const series = METHODS.map((_, m) => us.map((row) => row[m]));
   const panel = {
     title: "µs per wait call, one fd ready (log scale; lower is better)",
     groups: SIZES.map((k) => `${k} idle fds`),
-    values: series,
+    values: METHODS.map((_, m) => us.map((row) => row[m])),
     log: true,
   };
-  const svg = barChart("select, poll and epoll_wait through the FFI layer", [machine], [...METHODS], [
-    panel,
-  ]);
+  const svg = barChart("select, poll and epoll_wait through the FFI layer", [machine], [...METHODS], [panel]);
   console.log(
     await writeResults("multiplex", {
       machine,

@@ -21,7 +21,7 @@
 
 import { compileC } from "./lib/build.ts";
 import * as load from "./lib/load.ts";
-import { num, rate, ratio, table, times } from "./lib/report.ts";
+import { num, rate, ratio, times } from "./lib/report.ts";
 
 const SCENARIOS: load.Scenario[] = [
   { name: "pipeline-100", conns: 100, size: 64, depth: 16 },
@@ -51,43 +51,22 @@ async function servers(): Promise<{ servers: load.Server[]; skipped: string[] }>
   return { servers: list, skipped: [] };
 }
 
-function tables(sums: load.Summary[]): string[] {
-  const get = (server: string, sc: string): number | null =>
-    sums.find((s) => s.server === server && s.scenario === sc)?.median?.cpuUsPerMsg ?? null;
-  const rows = sums.filter((s) => s.median).map((s) => {
-    const m = s.median!, loop = m.loop;
-    return [
-      s.scenario,
-      s.server,
-      rate(m.msgsPerSec),
-      num(m.p50Us),
-      num(m.cpuUsPerMsg),
-      num(m.userUsPerMsg),
-      num(m.sysUsPerMsg),
-      times(ratio(m.cpuUsPerMsg, get("c", s.scenario))),
-      times(ratio(m.cpuUsPerMsg, get("ffi", s.scenario))),
-      num(ratio(loop?.events, loop?.waits)),
-      num(loop?.parks),
-      num(loop?.syscalls),
-      num(m.syscalls?.all),
-    ];
-  });
-  const headers = [
-    "scenario",
-    "server",
-    "msgs/s",
-    "p50 µs",
-    "CPU µs/msg",
-    "user",
-    "sys",
-    "× C",
-    "× ffi",
-    "events/wait",
-    "parks/msg",
-    "poller syscalls/msg",
-    "all syscalls/msg (perf)",
-  ];
-  return [table(headers, rows)];
+function tables(sums: load.Summary[]): (string | null)[] {
+  const cpuVs = (server: string) => (m: load.Sample, s: load.Summary): string =>
+    times(ratio(m.cpuUsPerMsg, load.value(sums, server, s.scenario, "cpuUsPerMsg")));
+  return [load.summaryTable(sums, [
+    ["msgs/s", (m) => rate(m.msgsPerSec)],
+    ["p50 µs", (m) => num(m.p50Us)],
+    ["CPU µs/msg", (m) => num(m.cpuUsPerMsg)],
+    ["user", (m) => num(m.userUsPerMsg)],
+    ["sys", (m) => num(m.sysUsPerMsg)],
+    ["× C", cpuVs("c")],
+    ["× ffi", cpuVs("ffi")],
+    ["events/wait", (m) => num(ratio(m.loop?.events, m.loop?.waits))],
+    ["parks/msg", (m) => num(m.loop?.parks)],
+    ["poller syscalls/msg", (m) => num(m.loop?.syscalls)],
+    ["all syscalls/msg (perf)", (m) => num(m.syscalls?.all)],
+  ], () => true)];
 }
 
 const GOALS = [load.versus("pipeline-100", "cpuUsPerMsg", TARGET, "ffi")];

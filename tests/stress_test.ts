@@ -99,7 +99,7 @@ async function lineStarting(lines: LineReader, prefix: string, ms: number): Prom
 Deno.test("stress client: a stall of seconds (SIGSTOP) does not leave it waiting in epoll_wait forever", async () => {
   const bin = `/tmp/stress_client_test_${Deno.pid}`;
   const cc = await new Deno.Command("cc", {
-    args: ["-O2", "-o", bin, "bench/client.c"],
+    args: ["-O2", "-o", bin, "bench/stress/client.c"],
     cwd: REPO_ROOT,
   })
     .output();

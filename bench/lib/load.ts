@@ -1,6 +1,6 @@
 /**
  * The runner shared by `bench:echo` and `bench:reactor`: a server pinned to
- * CPU 0 against the C load client (`bench/client.c`, which checks every
+ * CPU 0 against the C load client (`bench/stress/client.c`, which checks every
  * echoed byte) pinned to CPU 1. One run samples /proc exactly over the
  * client's measured window (user and system time apart), optionally
  * counts the server's syscalls by kind with `perf stat` over the same
@@ -13,7 +13,7 @@
 
 import { parseArgs } from "@std/cli";
 import { compileC, ROOT } from "./build.ts";
-import { type Check, check, checkLines, machineLine, median, writeResults } from "./report.ts";
+import * as report from "./report.ts";
 import * as proc from "./proc.ts";
 
 /** A server under test; `argv` runs from the repository root and prints `listening on HOST:PORT`. */
@@ -103,6 +103,7 @@ export const NOISY = 0.1;
 /** A load generator at this share of its core may be the limit. */
 export const SATURATED = 0.9;
 
+const { check, checkLines, machineLine, median, num, percent, rate, table, writeResults } = report;
 const SERVER_CPU = 0;
 const LOADGEN_CPU = 1;
 const START_MS = 30_000; // a first `deno run` may compile
@@ -140,26 +141,21 @@ export function pollerCounters(line: string): Record<string, number> {
   return Object.fromEntries(pairs.map(([k, v]) => [k, Number(v)]));
 }
 
-/** The client (bench/client.c) on CPU 1, connected: all of `sc.conns` are up once this resolves. */
+/** The client (bench/stress/client.c) on CPU 1, connected: all of `sc.conns` are up once this resolves. */
 async function client(
   cfg: RunConfig,
   srv: Running,
   sc: Scenario,
   onLine?: (l: string) => void,
 ): Promise<proc.Child> {
-  const where = [
-    "--host",
-    srv.host,
-    "--port",
-    srv.port,
-    "--conns",
-    sc.conns,
-    "--size",
-    sc.size,
-    "--depth",
-    sc.depth,
-  ];
-  const argv = ["taskset", "-c", String(LOADGEN_CPU), cfg.loadgen, ...where.map(String)];
+  const flags = proc.flags({
+    host: srv.host,
+    port: srv.port,
+    conns: sc.conns,
+    size: sc.size,
+    depth: sc.depth,
+  });
+  const argv = ["taskset", "-c", String(LOADGEN_CPU), cfg.loadgen, ...flags];
   const c = proc.spawn("client", argv, { cwd: ROOT, stdin: true, onStdoutLine: onLine });
   if ((await c.stdout.waitFor((l) => l.startsWith("up "), START_MS)) === null || counters(c).up === 0) {
     await c.stop();
@@ -379,17 +375,14 @@ async function measure(cfg: RunConfig, s: Server, sc: Scenario, run: number): Pr
 
 function progress(r: RunRecord, i: number, total: number): string {
   const s = r.sample;
-  const what = r.failure && !s
+  const what = !s
     ? `FAILED: ${r.failure}`
-    : s?.kibPerConn != null
-    ? `${s.kibPerConn.toFixed(2)} KiB/conn, idle CPU ${((s.idleCpu ?? 0) * 100).toFixed(1)}%`
-    : `${Math.round(s?.msgsPerSec ?? 0)} msgs/s, CPU ${s?.cpuUsPerMsg?.toFixed(2)} µs/msg ` +
-      `(user ${s?.userUsPerMsg?.toFixed(2)}, sys ${s?.sysUsPerMsg?.toFixed(2)}), other ${
-        ((s?.otherCpu ?? 0) * 100).toFixed(0)
-      }%`;
-  return `[${i}/${total}] ${r.scenario} ${r.server} #${r.run}${
-    r.attempts > 1 ? ` (attempt ${r.attempts})` : ""
-  }: ${what}`;
+    : s.kibPerConn !== null
+    ? `${num(s.kibPerConn)} KiB/conn, idle CPU ${percent(s.idleCpu)}`
+    : `${rate(s.msgsPerSec)} msgs/s, CPU ${num(s.cpuUsPerMsg)} µs/msg (user ${num(s.userUsPerMsg)}, ` +
+      `sys ${num(s.sysUsPerMsg)}), other ${percent(s.otherCpu)}`;
+  const attempt = r.attempts > 1 ? ` (attempt ${r.attempts})` : "";
+  return `[${i}/${total}] ${r.scenario} ${r.server} #${r.run}${attempt}: ${what}`;
 }
 
 /** Every server through every scenario `runs` times, interleaved; progress on stderr. */
@@ -439,6 +432,25 @@ export function summarize(records: RunRecord[], servers: Server[], scenarios: Sc
   );
 }
 
+/** The median `metric` of `server` in `scenario`, or null. */
+export function value(sums: Summary[], server: string, scenario: string, metric: Metric): number | null {
+  return sums.find((s) => s.server === server && s.scenario === scenario)?.median?.[metric] ?? null;
+}
+
+/** A column of a summary table: its header, and its cell from a median and its summary. */
+export type Column = [header: string, cell: (m: Sample, s: Summary) => string];
+
+/** A row per server and scenario whose median `keep` accepts: scenario, server, then `columns`; null if none. */
+export function summaryTable(
+  sums: Summary[],
+  columns: Column[],
+  keep: (m: Sample) => unknown,
+): string | null {
+  const rows = sums.filter((s) => s.median && keep(s.median))
+    .map((s) => [s.scenario, s.server, ...columns.map(([, cell]) => cell(s.median!, s))]);
+  return rows.length ? table(["scenario", "server", ...columns.map(([header]) => header)], rows) : null;
+}
+
 /** A target: in `scenario`, a server's `metric` held to a limit made from the same metric of other servers there. */
 export interface Goal {
   scenario: string;
@@ -450,19 +462,22 @@ export interface Goal {
 
 const LOWER_IS_BETTER: readonly Metric[] = ["p50Us", "p99Us", "cpuUsPerMsg", "kibPerConn", "idleCpu"];
 
+/** The goal "`metric` ≤ (or ≥, for throughputs) `limit`", in words: `goal`. */
+export function goal(scenario: string, metric: Metric, goal: string, limit: Goal["limit"]): Goal {
+  return { scenario, metric, atMost: LOWER_IS_BETTER.includes(metric), goal, limit };
+}
+
 /** The goal "`metric` ≤ (or ≥, for throughputs) `k` × `ref`'s". */
 export function versus(scenario: string, metric: Metric, k: number, ref: string): Goal {
-  const atMost = LOWER_IS_BETTER.includes(metric);
-  const goal = `${metric} ${atMost ? "≤" : "≥"} ${k}× ${ref}`;
-  return { scenario, metric, atMost, goal, limit: (get) => (get(ref) ?? NaN) * k };
+  const words = `${metric} ${LOWER_IS_BETTER.includes(metric) ? "≤" : "≥"} ${k}× ${ref}`;
+  return goal(scenario, metric, words, (get) => (get(ref) ?? NaN) * k);
 }
 
 /** Every goal for every server in `ours` that ran the goal's scenario. */
-export function checkGoals(sums: Summary[], ours: string[], goals: Goal[]): Check[] {
+export function checkGoals(sums: Summary[], ours: string[], goals: Goal[]): report.Check[] {
   return ours.flatMap((server) =>
     goals.filter((g) => sums.some((s) => s.scenario === g.scenario && s.server === server)).map((g) => {
-      const get = (name: string): number | null =>
-        sums.find((s) => s.server === name && s.scenario === g.scenario)?.median?.[g.metric] ?? null;
+      const get = (name: string): number | null => value(sums, name, g.scenario, g.metric);
       const limit = g.limit(get);
       return check(
         `${server} ${g.scenario}: ${g.goal}`,
@@ -492,7 +507,7 @@ export interface Bench {
   servers: (base: string | undefined) => Promise<{ servers: Server[]; skipped: string[] }>;
   /** Targets, checked for the servers marked `ours`. */
   goals: Goal[];
-  tables: (sums: Summary[]) => string[];
+  tables: (sums: Summary[]) => (string | null)[];
   chart?: (sums: Summary[], servers: string[], scenarios: Scenario[], subtitle: string[]) => string;
 }
 
@@ -500,24 +515,24 @@ export interface Bench {
  * Runs `b` as the command line asks, prints the tables and targets, writes
  * bench/results/`b.name`.json (and .svg with a chart); exit code 1 if a run failed.
  *
- *   [--quick] [--runs 3] [--duration 2] [--warmup 0.5] [--retries 1] [--only NAME,…] [--syscalls] [--base DIR]
+ *   [--quick] [--runs 3] [--duration 2] [--only NAME,…] [--syscalls] [--base DIR]
  *
  * --only takes server and/or scenario names; --syscalls counts each server's syscalls by kind with
  * `perf stat` (tracefs mounted) over the same window.
  */
-export async function main(b: Bench): Promise<number> {
+async function main(b: Bench): Promise<number> {
   const f = parseArgs(Deno.args, {
     boolean: ["quick", "syscalls"],
-    string: ["runs", "duration", "warmup", "retries", "only", "base"],
+    string: ["runs", "duration", "only", "base"],
   });
   const problem = await preflight();
   if (problem) return console.log(`${b.name} benchmark skipped: ${problem}`), 0;
   const cfg: RunConfig = {
-    loadgen: await compileC("bench/client.c", "client"),
-    warmup: Number(f.warmup ?? 0.5),
+    loadgen: await compileC("bench/stress/client.c", "client"),
+    warmup: 0.5,
     duration: Number(f.duration ?? (f.quick ? 1.5 : 2)),
     syscalls: f.syscalls && await perfUsable(),
-    retries: Number(f.retries ?? 1),
+    retries: 1,
   };
   if (f.syscalls && !cfg.syscalls) {
     console.error("note: perf cannot count syscalls here (installed? tracefs mounted?)");
@@ -535,7 +550,7 @@ export async function main(b: Bench): Promise<number> {
   const machine = await machineLine();
   const how = `server on CPU 0, load generator on CPU 1; ${runs} run(s) × ${cfg.duration} s ` +
     `(+${cfg.warmup} s warm-up), medians. SAT: load generator ≥ 90% of its core; NOISY: other load > 10%.`;
-  const tables = b.tables(sums).flatMap((t) => [t, ""]);
+  const tables = b.tables(sums).flatMap((t) => t === null ? [] : [t, ""]);
   console.log([machine, how, "", ...tables, `Targets:\n${checkLines(targets)}`].join("\n"));
   const json = {
     machine,

@@ -163,6 +163,11 @@ export class Child {
   }
 }
 
+/** `{ port: 80, host: "::1" }` → `["--port", "80", "--host", "::1"]`. */
+export function flags(values: Record<string, string | number>): string[] {
+  return Object.entries(values).flatMap(([k, v]) => [`--${k}`, String(v)]);
+}
+
 /** Starts a child and tracks it, so that `stopAll` (and Ctrl-C) stops it by PID. */
 export function spawn(name: string, argv: string[], opts: SpawnOptions = {}): Child {
   const child = new Child(name, argv, opts);

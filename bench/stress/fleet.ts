@@ -1,15 +1,15 @@
 /**
  * The stress clients as one fleet: starts the client processes
- * (bench/client.c), parses their stat and event lines, and adds their
+ * (bench/stress/client.c), parses their stat and event lines, and adds their
  * counters and latency histograms up.
  *
  * @module
  */
 
-import { type Child, spawn } from "../lib/proc.ts";
+import { type Child, flags, spawn } from "../lib/proc.ts";
 import { Histogram } from "./hist.ts";
 
-/** The cumulative counters of a stat line (see bench/client.c). */
+/** The cumulative counters of a stat line (see bench/stress/client.c). */
 export interface Counters {
   up: number;
   est: number;
@@ -130,17 +130,9 @@ export class Fleet {
     this.clients = opts.ports.map((port, i) =>
       new Client(i, [
         opts.client,
-        ...["--host", opts.host, "--port", String(port), "--conns", String(opts.conns[i])],
-        ...["--src", sources[i].join(","), "--id", String(i), "--parallel", String(opts.parallel)],
-        ...[
-          "--size",
-          String(opts.size),
-          "--window",
-          String(opts.window),
-          "--deadline",
-          String(opts.deadline),
-        ],
-        ...["--setup-timeout", String(opts.setupTimeout)],
+        ...flags({ host: opts.host, port, conns: opts.conns[i], src: sources[i].join(","), id: i }),
+        ...flags({ parallel: opts.parallel, size: opts.size, window: opts.window, deadline: opts.deadline }),
+        ...flags({ "setup-timeout": opts.setupTimeout }),
       ], onLatency)
     );
   }

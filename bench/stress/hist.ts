@@ -1,6 +1,6 @@
 /**
  * The client's latency histogram on the harness side: the same log-linear
- * buckets as `bucket_of` in bench/client.c (ns, exact below 128, then 64
+ * buckets as `bucket_of` in bench/stress/client.c (ns, exact below 128, then 64
  * buckets per power of two, ~1.6%), merged across client processes.
  *
  * @module

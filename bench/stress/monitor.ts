@@ -10,20 +10,13 @@
 import { bold, cyan, dim, green, red, yellow } from "@std/fmt/colors";
 import type { Fleet } from "./fleet.ts";
 import { Histogram } from "./hist.ts";
+import { num as ms } from "../lib/report.ts";
+import { int } from "./report.ts";
 import { cpuBetween, type KernelSample, type ProcsSample, sampleKernel, sampleProcs } from "./system.ts";
 
 const MB = 1024 * 1024;
 /** The article's heartbeat latency at a million connections, ms: p99 above it shows yellow. */
 export const ARTICLE_P99_MS = 23;
-
-function int(n: number): string {
-  return Math.round(n).toLocaleString("en-US");
-}
-
-function ms(v: number | null): string {
-  if (v === null) return "—";
-  return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
-}
 
 /** Samples once a second and prints the status line; keeps a histogram per phase. */
 export class Monitor {

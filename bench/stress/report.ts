@@ -219,7 +219,8 @@ const f1 = (
 const f2 = (
   v: number | null | undefined,
 ): string => (v == null ? DASH : v >= 100 ? v.toFixed(0) : v.toFixed(2));
-const int = (
+/** 12345.6 → "12,346"; "—" for null. */
+export const int = (
   v: number | null | undefined,
 ): string => (v == null ? DASH : Math.round(v).toLocaleString("en-US"));
 

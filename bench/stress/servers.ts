@@ -55,7 +55,7 @@ export interface Builds {
 
 /** Builds the client (required), and echo.c (from `codeRoot`) and the Go peer when `want` names them. */
 export async function buildNative(codeRoot: string, want: Set<ServerName>): Promise<Builds> {
-  const client = await compileC("bench/client.c", "client");
+  const client = await compileC("bench/stress/client.c", "client");
   const notes: string[] = [];
   const echoC = want.has("c")
     ? await compileC(`${codeRoot}/examples/echo.c`, "stress_echo_c").catch((e) => void notes.push(e.message))

@@ -10,7 +10,7 @@
  * connections each: the fd limit of one process is 20,000, hard) on one port
  * with SO_REUSEPORT (`--spread reuseport`), or each on its own port
  * (`--spread ports`: an exact split that needs nothing of the server). Then
- * client processes (bench/client.c, compiled into bench/.build), each
+ * client processes (bench/stress/client.c, compiled into bench/.build), each
  * from its own 127.1.x.y source address, connect and verify a first echo on
  * every connection (establish), send one heartbeat on every connection at
  * once (`--sweeps`), then `--beats` paced heartbeats per connection, one every
@@ -29,7 +29,7 @@
 import { parseArgs } from "@std/cli";
 import { bold, red, setColorEnabled, yellow } from "@std/fmt/colors";
 import { ROOT } from "../lib/build.ts";
-import { stopAll } from "../lib/proc.ts";
+import { runToEnd, stopAll } from "../lib/proc.ts";
 import { machineLine } from "../lib/report.ts";
 import { renderStressTable, saveRecord, type StressRecord, timeLines, toRecord } from "./report.ts";
 import { PER_SOURCE } from "./fleet.ts";
@@ -277,13 +277,8 @@ async function describeCode(dir: string): Promise<string> {
   } catch {
     // Not a snapshot: ask git.
   }
-  const out = await new Deno.Command("git", {
-    args: ["-C", dir, "describe", "--always", "--dirty"],
-    stdout: "piped",
-    stderr: "null",
-  })
-    .output().catch(() => null);
-  return `${dir}, git ${out?.success ? new TextDecoder().decode(out.stdout).trim() : "unknown"}`;
+  const git = await runToEnd(["git", "-C", dir, "describe", "--always", "--dirty"], {}, 10_000);
+  return `${dir}, git ${git.ok ? git.stdout.trim() : "unknown"}`;
 }
 
 function report(r: StressRecord, clientErrors: string[]): void {

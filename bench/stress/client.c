@@ -2,9 +2,10 @@
  * client.c: the one load client of the benchmarks: bench:echo and bench:reactor
  * (through bench/lib/load.ts) and the stress harness (bench/stress/fleet.ts).
  * One process opens --conns TCP connections, holds them, and sends messages on
- * them when told to on stdin; every echoed byte is verified.
+ * them when told to on stdin; every echoed byte is verified. It began as the
+ * stress client and took over bench/loadgen.c's work as the `load` command.
  *
- *   cc -O2 -Wall -Wextra -o bench/.build/client bench/client.c
+ *   cc -O2 -Wall -Wextra -o bench/.build/client bench/stress/client.c
  *   client --port 7777 --conns 100 --size 64 --depth 1            (then "load 0.5 2" on stdin)
  *   client --port 7777 --conns 19000 --src 127.1.0.1,127.1.0.2 --id 3 --size 32
  *
@@ -379,8 +380,7 @@ static void pace_beats(void) {
 }
 
 /* A load's window opens after the warm-up and closes after the duration: CPU and latency over it. */
-static void pace_load(void) {
-  uint64_t now = clock_ns();
+static void pace_load(uint64_t now) {
   if (!measuring && now >= load_warm_end) {
     measuring = true, load_start = now, load_n = 0;
     memset(load_hist, 0, sizeof load_hist);
@@ -403,8 +403,8 @@ static void pace_load(void) {
   fflush(stdout);
 }
 
-static int timeout_ms(uint64_t next_stat) {
-  uint64_t now = clock_ns(), until = next_stat, load = measuring ? load_end : load_warm_end; /* next_stat > now */
+static int timeout_ms(uint64_t now, uint64_t next_stat) {
+  uint64_t until = next_stat, load = measuring ? load_end : load_warm_end; /* next_stat > now */
   if (loading && load < until) until = load;
   if (beating && beat_cursor < beat_total) {
     uint64_t next = beat_t0 + (uint64_t)((double)(beat_cursor + 1) * (double)beat_period_ns / opt.conns);
@@ -520,9 +520,9 @@ static void run(void) {
     }
     feed_setup();
     if (beating) pace_beats();
-    if (loading) pace_load();
+    if (loading) pace_load(now);
     check_phases();
-    int n = epoll_wait(epfd, evs, EVENTS, timeout_ms(next_stat));
+    int n = epoll_wait(epfd, evs, EVENTS, timeout_ms(now, next_stat));
     if (n < 0 && errno != EINTR) fail("epoll_wait");
     for (int i = 0; i < n; i++) {
       if (evs[i].data.u32 != STDIN_KEY) on_event(&evs[i]);
