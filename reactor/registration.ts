@@ -73,13 +73,8 @@ export interface RegistrationOwner {
  */
 export type Direction = "read" | "write";
 
-interface Waiter {
-  resolve(): void;
-  reject(reason: unknown): void;
-  signal?: AbortSignal;
-  onAbort?: () => void;
-}
-
+// The state bits, one field: the readiness cache (READABLE, WRITABLE and
+// their final forms), the directions known not ready (KNOWN_SHIFT), unref'd.
 const READABLE = 1;
 const WRITABLE = 2;
 // Final states, never cleared: after EPOLLRDHUP / EPOLLHUP a read never
@@ -90,16 +85,135 @@ const WRITABLE = 2;
 // once, and reads block again after it.
 const READ_CLOSED = 4;
 const WRITE_CLOSED = 8;
+// Directions known not to be ready: set by a clear (after WOULD_BLOCK or a
+// short transfer), reset by the next event. io() waits for an event first
+// only then, so a fresh registration tries its syscall at once and a short
+// read saves the syscall that would only say EAGAIN.
+const KNOWN_SHIFT = 4; // READABLE << 4, WRITABLE << 4
+const UNREF = 64;
 const READ_FINAL: number = EPOLLRDHUP | EPOLLHUP;
 const WRITE_FINAL: number = EPOLLHUP;
 const RESOLVED: Promise<void> = Promise.resolve();
+const NONE = Symbol("none"); // no reason to refuse a wait
 
-function settle(waiters: Waiter[], error?: unknown): void {
-  for (const w of waiters) {
-    if (w.onAbort !== undefined) w.signal!.removeEventListener("abort", w.onAbort);
-    if (error === undefined) w.resolve();
-    else w.reject(error);
+// A caller parked on one direction until the next event: a promise of
+// readable()/writable(), or an IoOp that io() runs. Woken by an event, failed
+// when the registration goes inert or the caller's signal aborts.
+interface Waiter {
+  wake(registration: Registration): void;
+  fail(reason: unknown): void;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+// readable() / writable(): the promise's own functions, nothing more.
+class PromiseWaiter implements Waiter {
+  signal: AbortSignal | undefined = undefined;
+  onAbort: (() => void) | undefined = undefined;
+  constructor(readonly resolve: () => void, readonly reject: (reason: unknown) => void) {}
+  wake(): void {
+    this.resolve();
   }
+  fail(reason: unknown): void {
+    this.reject(reason);
+  }
+}
+
+/**
+ * Internal to the package (the net layer drives every read and write with
+ * it): one operation that {@linkcode Registration.io}'s loop runs, as an
+ * object rather than an async function. A read parked on an idle socket
+ * then costs this object and the caller's one promise, not a chain of
+ * suspended async frames (about 2 KiB each at 19,000 idle conns). The loop
+ * calls `attempt()` at once, and again after each event that says ready;
+ * exactly one of `done` or `fail` is called, once. Neither may throw.
+ */
+export abstract class IoOp {
+  /** READABLE or WRITABLE: set by {@linkcode startIo}. */
+  bit = 0;
+  /** The caller's signal (undefined: none), honoured while parked. */
+  signal: AbortSignal | undefined;
+  /** The abort listener while parked with a signal. */
+  onAbort: (() => void) | undefined = undefined;
+
+  /** An operation that `signal` may abandon while it waits. */
+  constructor(signal: AbortSignal | undefined) {
+    this.signal = signal;
+  }
+
+  /** The syscall: its result, or WOULD_BLOCK to wait for the next event. May throw (then `fail`). */
+  abstract attempt(): number;
+  /** The first result that was not WOULD_BLOCK. */
+  abstract done(n: number): void;
+  /** What `attempt` threw, BadResource once inert, or the signal's reason. */
+  abstract fail(reason: unknown): void;
+
+  /** The registration's call when an event ends the wait: try again. */
+  wake(registration: Registration): void {
+    resume(registration, this);
+  }
+}
+
+// An io() call from outside the net layer: the caller's function and promise.
+class FunctionOp extends IoOp {
+  constructor(
+    readonly run: () => number,
+    readonly resolve: (n: number) => void,
+    readonly reject: (reason: unknown) => void,
+    signal: AbortSignal | undefined,
+  ) {
+    super(signal);
+  }
+  attempt(): number {
+    return this.run();
+  }
+  done(n: number): void {
+    this.resolve(n);
+  }
+  fail(reason: unknown): void {
+    this.reject(reason);
+  }
+}
+
+// Waiters of one direction: none, one (almost always), or several in
+// arrival order. An array only when a second one comes.
+type Waiters = Waiter | Waiter[] | null;
+
+function added(waiters: Waiters, waiter: Waiter): Waiters {
+  if (waiters === null) return waiter;
+  if (Array.isArray(waiters)) {
+    waiters.push(waiter);
+    return waiters;
+  }
+  return [waiters, waiter];
+}
+
+function removed(waiters: Waiters, waiter: Waiter): Waiters {
+  if (waiters === waiter) return null;
+  if (!Array.isArray(waiters)) return waiters;
+  const at = waiters.indexOf(waiter);
+  if (at >= 0) waiters.splice(at, 1);
+  return waiters.length === 0 ? null : waiters;
+}
+
+// Stops listening for the abort: the wait is over either way.
+function unparked(waiter: Waiter): Waiter {
+  if (waiter.onAbort !== undefined) {
+    waiter.signal!.removeEventListener("abort", waiter.onAbort);
+    waiter.onAbort = undefined;
+  }
+  return waiter;
+}
+
+function wakeAll(waiters: Waiters, registration: Registration): void {
+  if (!Array.isArray(waiters)) unparked(waiters!).wake(registration);
+  else for (const w of waiters) unparked(w).wake(registration);
+}
+
+function failAll(waiters: Waiters, error: unknown): void {
+  if (waiters === null) return;
+  if (!Array.isArray(waiters)) unparked(waiters).fail(error);
+  else for (const w of waiters) unparked(w).fail(error);
 }
 
 /** Throws a TypeError unless `handler` is a function or undefined. */
@@ -109,12 +223,6 @@ export function checkHandler(handler: unknown): void {
       `the handler must be a function or undefined, got ${handler === null ? "null" : typeof handler}`,
     );
   }
-}
-
-// A rejection, as the other failures of readable() / writable() are.
-function rejectBadSignal(signal: unknown): Promise<never> | null {
-  if (signal === undefined || signal instanceof AbortSignal) return null;
-  return Promise.reject(new TypeError("signal must be an AbortSignal or undefined"));
 }
 
 // Set by Registration's static block: only the reactor makes and detaches
@@ -128,6 +236,7 @@ let make: (
 ) => Registration;
 let detachRegistration: (registration: Registration, message: string) => void;
 let deliver: (registration: Registration, events: number) => void;
+let resume: (registration: Registration, op: IoOp) => void;
 let making = false; // only `make` may construct (the constructor is private in TypeScript only)
 
 /** Made by `Reactor.register`: a new registration of `fd` (the arguments already checked). */
@@ -144,6 +253,16 @@ export function createRegistration(
 /** Called by the reactor with each event of a batch (the kernel's bits: not checked again). */
 export function dispatchEvent(registration: Registration, events: number): void {
   deliver(registration, events);
+}
+
+/**
+ * Internal to the package: runs `op` as `registration.io(direction, …)`
+ * would (attempt now, wait for events, retry), reporting to `op` instead of
+ * a promise. `op.signal` abandons a wait.
+ */
+export function startIo(registration: Registration, direction: Direction, op: IoOp): void {
+  op.bit = direction === "read" ? READABLE : WRITABLE;
+  resume(registration, op);
 }
 
 /** Called by the reactor once the fd is out of the set: the registration goes inert, its waits reject. */
@@ -192,15 +311,9 @@ export class Registration implements Disposable {
   #gone = ""; // why it went inert, for the BadResource messages
   #events: number;
   #handler: ReadyHandler | undefined;
-  #ready = 0;
-  // Directions known not to be ready: set by a clear (after WOULD_BLOCK or a
-  // short transfer), reset by the next event. io() waits for an event first
-  // only then, so a fresh registration tries its syscall at once and a short
-  // read saves the syscall that would only say EAGAIN.
-  #known = 0;
-  #ref = true;
-  #readers: Waiter[] = [];
-  #writers: Waiter[] = [];
+  #state = 0; // READABLE | WRITABLE | READ_CLOSED | WRITE_CLOSED | KNOWN… | UNREF
+  #readers: Waiters = null;
+  #writers: Waiters = null;
 
   private constructor(
     owner: RegistrationOwner,
@@ -228,6 +341,7 @@ export class Registration implements Disposable {
     };
     detachRegistration = (registration, message) => registration.#detach(message);
     deliver = (registration, events) => registration.#dispatch(events);
+    resume = (registration, op) => registration.#run(op);
   }
 
   /** The registered fd. */
@@ -277,12 +391,12 @@ export class Registration implements Disposable {
    * Rejects with `BadResource` once inert, with the signal's reason on abort.
    */
   readable(signal?: AbortSignal): Promise<void> {
-    return this.#ready & READABLE ? this.#cached(READABLE, signal) : this.#wait(this.#readers, signal);
+    return this.#state & READABLE ? this.#cached(READABLE, signal) : this.#wait(READABLE, signal);
   }
 
   /** Resolves when the cache says writable; as `readable()`. */
   writable(signal?: AbortSignal): Promise<void> {
-    return this.#ready & WRITABLE ? this.#cached(WRITABLE, signal) : this.#wait(this.#writers, signal);
+    return this.#state & WRITABLE ? this.#cached(WRITABLE, signal) : this.#wait(WRITABLE, signal);
   }
 
   /**
@@ -292,16 +406,18 @@ export class Registration implements Disposable {
    * nothing: reads no longer block, and no further edge would come.
    */
   clearReadable(): void {
-    if ((this.#ready & READ_CLOSED) !== 0) return;
-    this.#ready &= ~READABLE;
-    this.#known |= READABLE;
+    this.#clear(READABLE);
   }
 
   /** Call right after a write-side EAGAIN (or a short write); as `clearReadable()`, final after EPOLLHUP. */
   clearWritable(): void {
-    if ((this.#ready & WRITE_CLOSED) !== 0) return;
-    this.#ready &= ~WRITABLE;
-    this.#known |= WRITABLE;
+    this.#clear(WRITABLE);
+  }
+
+  // READABLE or WRITABLE: not ready until the next event, unless final.
+  #clear(bit: number): void {
+    if ((this.#state & (bit << 2)) !== 0) return; // READ_CLOSED / WRITE_CLOSED
+    this.#state = (this.#state & ~bit) | (bit << KNOWN_SHIFT);
   }
 
   /**
@@ -329,38 +445,54 @@ export class Registration implements Disposable {
    * await reactor.close();
    * ```
    */
-  async io(direction: Direction, attempt: () => number, signal?: AbortSignal): Promise<number> {
+  io(direction: Direction, attempt: () => number, signal?: AbortSignal): Promise<number> {
     if (direction !== "read" && direction !== "write") {
-      throw new TypeError(`direction must be "read" or "write", got ${describe(direction)}`);
+      return Promise.reject(new TypeError(`direction must be "read" or "write", got ${describe(direction)}`));
     }
     if (typeof attempt !== "function") {
-      throw new TypeError(`attempt must be a function, got ${describe(attempt)}`);
+      return Promise.reject(new TypeError(`attempt must be a function, got ${describe(attempt)}`));
     }
-    const read = direction === "read";
-    const bit = read ? READABLE : WRITABLE;
-    for (;;) {
-      const owner = this.#live();
-      // Known not ready (a WOULD_BLOCK or short transfer since the last
-      // event): wait for the next event rather than ask the kernel again.
-      if ((this.#known & bit) !== 0) await this.#wait(read ? this.#readers : this.#writers, signal);
-      if (!owner.consumeBudget()) await owner.yield();
-      const n = attempt();
-      if (n !== WOULD_BLOCK) return n;
-      if (read) this.clearReadable();
-      else this.clearWritable();
-      if ((this.#known & bit) === 0) await this.#wait(read ? this.#readers : this.#writers, signal); // sticky-closed: wait anyway
+    return new Promise((resolve, reject) => {
+      startIo(this, direction, new FunctionOp(attempt, resolve, reject, signal));
+    });
+  }
+
+  // io()'s loop, from the top or after an event: known not ready (a
+  // WOULD_BLOCK or short transfer since the last event) waits for the next
+  // event rather than ask the kernel again; each attempt spends budget.
+  #run(op: IoOp): void {
+    let owner: RegistrationOwner;
+    try {
+      owner = this.#live();
+    } catch (err) {
+      return op.fail(err);
     }
+    if ((this.#state & (op.bit << KNOWN_SHIFT)) !== 0) return this.#park(op.bit, op, op.signal);
+    if (owner.consumeBudget()) return this.#attempt(op);
+    owner.yield().then(() => this.#attempt(op), (err) => op.fail(err));
+  }
+
+  #attempt(op: IoOp): void {
+    let n: number;
+    try {
+      n = op.attempt();
+    } catch (err) {
+      return op.fail(err);
+    }
+    if (n !== WOULD_BLOCK) return op.done(n);
+    this.#clear(op.bit);
+    this.#park(op.bit, op, op.signal); // sticky-closed (nothing cleared): wait anyway
   }
 
   /** Whether this registration keeps the process alive while the reactor waits (the default). */
   get refed(): boolean {
-    return this.#ref;
+    return (this.#state & UNREF) === 0;
   }
 
   /** Keeps the process alive while the reactor waits on this fd (the default). */
   ref(): void {
-    if (this.#ref || this.#owner === null) return;
-    this.#ref = true;
+    if ((this.#state & UNREF) === 0 || this.#owner === null) return;
+    this.#state &= ~UNREF;
     this.#owner.setRef(this, true);
   }
 
@@ -370,8 +502,8 @@ export class Registration implements Disposable {
    * alive.
    */
   unref(): void {
-    if (!this.#ref || this.#owner === null) return;
-    this.#ref = false;
+    if ((this.#state & UNREF) !== 0 || this.#owner === null) return;
+    this.#state |= UNREF;
     this.#owner.setRef(this, false);
   }
 
@@ -380,33 +512,48 @@ export class Registration implements Disposable {
   // starve every timer and I/O callback. Out of budget, it resolves after a
   // macrotask yield and looks at the cache again.
   #cached(which: number, signal: AbortSignal | undefined): Promise<void> {
-    const owner = this.#owner;
-    if (owner === null) return Promise.reject(this.#goneError());
-    const bad = rejectBadSignal(signal);
-    if (bad !== null) return bad;
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    if (owner.consumeBudget()) return RESOLVED;
-    return owner.yield().then(() => which === READABLE ? this.readable(signal) : this.writable(signal));
+    const refusal = this.#refusal(signal);
+    if (refusal !== NONE) return Promise.reject(refusal);
+    if (this.#owner!.consumeBudget()) return RESOLVED;
+    return this.#owner!.yield().then(() =>
+      which === READABLE ? this.readable(signal) : this.writable(signal)
+    );
   }
 
-  #wait(waiters: Waiter[], signal: AbortSignal | undefined): Promise<void> {
-    if (this.#owner === null) return Promise.reject(this.#goneError());
-    const bad = rejectBadSignal(signal);
-    if (bad !== null) return bad;
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject };
-      if (signal !== undefined) {
-        waiter.signal = signal;
-        waiter.onAbort = () => {
-          const at = waiters.indexOf(waiter);
-          if (at >= 0) waiters.splice(at, 1);
-          reject(signal.reason);
-        };
-        signal.addEventListener("abort", waiter.onAbort, { once: true });
-      }
-      waiters.push(waiter);
-    });
+  #wait(bit: number, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) =>
+      this.#park(bit, new PromiseWaiter(resolve, reject), signal)
+    );
+  }
+
+  // Why a wait cannot start (inert, a signal that is not an AbortSignal, an
+  // aborted one), or NONE.
+  #refusal(signal: AbortSignal | undefined): unknown {
+    if (this.#owner === null) return this.#goneError();
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      return new TypeError("signal must be an AbortSignal or undefined");
+    }
+    if (signal?.aborted) return signal.reason;
+    return NONE;
+  }
+
+  // Parks `waiter` until the next event in `bit`'s direction, or fails it
+  // at once when the wait cannot start.
+  #park(bit: number, waiter: Waiter, signal: AbortSignal | undefined): void {
+    const refusal = this.#refusal(signal);
+    if (refusal !== NONE) return waiter.fail(refusal);
+    if (signal !== undefined) {
+      waiter.signal = signal;
+      waiter.onAbort = () => {
+        waiter.onAbort = undefined;
+        if (bit === READABLE) this.#readers = removed(this.#readers, waiter);
+        else this.#writers = removed(this.#writers, waiter);
+        waiter.fail(signal.reason);
+      };
+      signal.addEventListener("abort", waiter.onAbort, { once: true });
+    }
+    if (bit === READABLE) this.#readers = added(this.#readers, waiter);
+    else this.#writers = added(this.#writers, waiter);
   }
 
   /**
@@ -430,8 +577,7 @@ export class Registration implements Disposable {
     if (events & WRITE_EVENTS) ready |= WRITABLE;
     if (events & READ_FINAL) ready |= READ_CLOSED;
     if (events & WRITE_FINAL) ready |= WRITE_CLOSED;
-    this.#ready |= ready;
-    this.#known &= ~ready;
+    this.#state = (this.#state | ready) & ~(ready << KNOWN_SHIFT);
     if (this.#handler !== undefined) {
       const owner = this.#owner; // held: the handler may deregister before it throws
       try {
@@ -440,15 +586,16 @@ export class Registration implements Disposable {
         owner.reportError(err, this);
       }
     }
-    if (ready & READABLE && this.#readers.length > 0) this.#wake("r");
-    if (ready & WRITABLE && this.#writers.length > 0) this.#wake("w");
-  }
-
-  #wake(which: "r" | "w"): void {
-    const waiters = which === "r" ? this.#readers : this.#writers;
-    if (which === "r") this.#readers = [];
-    else this.#writers = [];
-    settle(waiters);
+    if (ready & READABLE && this.#readers !== null) {
+      const readers = this.#readers;
+      this.#readers = null; // an op that waits again parks anew
+      wakeAll(readers, this);
+    }
+    if (ready & WRITABLE && this.#writers !== null) {
+      const writers = this.#writers;
+      this.#writers = null;
+      wakeAll(writers, this);
+    }
   }
 
   /** Removes the fd from the reactor (EPOLL_CTL_DEL) and rejects pending waits. Idempotent. */
@@ -463,11 +610,12 @@ export class Registration implements Disposable {
     this.#owner = null;
     this.#gone = message;
     this.#handler = undefined;
-    this.#ready = 0;
-    const waiters = [...this.#readers, ...this.#writers];
-    this.#readers = [];
-    this.#writers = [];
-    settle(waiters, this.#goneError());
+    this.#state &= UNREF;
+    const readers = this.#readers;
+    const writers = this.#writers;
+    this.#readers = this.#writers = null;
+    failAll(readers, this.#goneError());
+    failAll(writers, this.#goneError());
   }
 
   /** Same as `deregister()`, for `using`. */
