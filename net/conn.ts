@@ -23,6 +23,7 @@ import {
   TCP_NODELAY,
 } from "../ffi/mod.ts";
 import { Reactor, type Registration } from "../reactor/mod.ts";
+import { IoOp, startIo } from "../reactor/registration.ts";
 import type { Addr } from "./addr.ts";
 import { checkBoolean, checkBytes, checkIoOptions, closedError, interruptedError } from "./errors.ts";
 import * as sys from "./sys.ts";
@@ -101,6 +102,41 @@ export interface IoOptions {
 
 // All readiness, edge-triggered, registered once.
 const CONN_INTEREST = { readable: true, writable: true, readClosed: true, trigger: "edge" } as const;
+
+// What a ConnIo does: read into the caller's buffer, write from it, or read
+// into the shared scratch buffer for `readable` (resolving with a copy).
+const READ = 0;
+const WRITE = 1;
+const SCRATCH = 2;
+
+let attemptIo: (op: ConnIo) => number;
+let endIo: (op: ConnIo, n: number) => void;
+let failIo: (op: ConnIo, err: unknown) => void;
+
+// One read or write of a Conn in flight: all it holds while it waits is
+// this object and its promise's two functions (no async frame, no closure).
+class ConnIo extends IoOp {
+  constructor(
+    readonly conn: Conn,
+    readonly kind: number,
+    public buf: Uint8Array, // SCRATCH: the copy of what came, once it came
+    readonly size: number,
+    readonly resolve: (value: unknown) => void, // a count, null at EOF, or the SCRATCH copy
+    readonly reject: (reason: unknown) => void,
+    signal: AbortSignal | undefined,
+  ) {
+    super(signal);
+  }
+  attempt(): number {
+    return attemptIo(this);
+  }
+  done(n: number): void {
+    endIo(this, n);
+  }
+  fail(reason: unknown): void {
+    failIo(this, reason);
+  }
+}
 
 // The engine's own, so that a subarray method set on the caller's buffer is not what runs.
 const subarray = Uint8Array.prototype.subarray;
@@ -184,31 +220,30 @@ export class Conn<A extends Addr = Addr> implements Disposable {
    * and friends on errors, `Interrupted` if the conn is closed while the read
    * waits, `BadResource` once closed.
    */
-  async read(p: Uint8Array, options?: IoOptions): Promise<number | null> {
-    const size = checkBytes(p, "read");
-    checkIoOptions(options);
-    if (size === 0) return 0;
-    const n = await this.#io(
-      "read",
-      () => this.#shortClears("read", sys.read(this.fd, p), size),
-      options?.signal,
-    );
-    return n === 0 ? null : n;
+  read(p: Uint8Array, options?: IoOptions): Promise<number | null> {
+    return this.#start(READ, p, "read", options) as Promise<number | null>;
   }
 
   /**
    * Writes from `p`: resolves with the count written, at least 1 byte unless
    * `p` is empty (a partial write, like `Deno.Conn.write`; see `writeAll`).
    */
-  async write(p: Uint8Array, options?: IoOptions): Promise<number> {
-    const size = checkBytes(p, "write");
-    checkIoOptions(options);
-    if (size === 0) return 0;
-    return await this.#io(
-      "write",
-      () => this.#shortClears("write", sys.send(this.fd, p), size),
-      options?.signal,
-    );
+  write(p: Uint8Array, options?: IoOptions): Promise<number> {
+    return this.#start(WRITE, p, "write", options) as Promise<number>;
+  }
+
+  // A read or write: arguments checked (a rejection, as from an async
+  // method), then the op runs: its first attempt now, in this call.
+  #start(kind: number, p: Uint8Array, what: string, options: IoOptions | undefined): Promise<unknown> {
+    let size: number;
+    try {
+      size = checkBytes(p, what);
+      checkIoOptions(options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (size === 0) return Promise.resolve(0);
+    return this.#io(kind, p, size, options?.signal);
   }
 
   /** Writes all of `p`, resuming partial writes on EPOLLOUT. */
@@ -237,23 +272,44 @@ export class Conn<A extends Addr = Addr> implements Disposable {
   // (Go checks it before every call, data waiting or not); a transfer
   // restarts the idle clock. A wait that the conn's own close() ended is
   // Interrupted, as in Deno (TimedOut when the idle limit closed it).
-  async #io(direction: Direction, syscall: () => number, caller: AbortSignal | undefined): Promise<number> {
-    this.#open(); // closed before the call: BadResource, as Deno
-    const signal = this.#timers === null ? caller : this.#timers.signal(direction, caller);
+  #io(kind: number, buf: Uint8Array, size: number, caller: AbortSignal | undefined): Promise<unknown> {
+    if (this.#closed) return Promise.reject(closedError("the connection")); // BadResource, as Deno
+    const direction: Direction = kind === WRITE ? "write" : "read";
+    let signal: AbortSignal | undefined;
     try {
-      const n = await this.#reg.io(direction, () => {
-        this.#open();
-        this.#timers?.check(direction);
-        return syscall();
-      }, signal);
-      if (n > 0) this.#timers?.touch();
-      return n;
+      signal = this.#timers === null ? caller : this.#timers.signal(direction, caller);
     } catch (err) {
-      if (this.#closed && err instanceof Deno.errors.BadResource) {
-        throw this.#closeReason ?? interruptedError("the connection");
-      }
-      throw err;
+      return Promise.reject(err);
     }
+    return new Promise((resolve, reject) => {
+      startIo(this.#reg, direction, new ConnIo(this, kind, buf, size, resolve, reject, signal));
+    });
+  }
+
+  static {
+    attemptIo = (op) => {
+      const conn = op.conn;
+      conn.#open();
+      const kind = op.kind;
+      conn.#timers?.check(kind === WRITE ? "write" : "read");
+      if (kind === WRITE) return conn.#shortClears("write", sys.send(conn.fd, op.buf), op.size);
+      const n = conn.#shortClears("read", sys.read(conn.fd, op.buf), op.size);
+      // The copy is made here, before anything else can run: the scratch buffer is every conn's.
+      if (kind === SCRATCH && n > 0) op.buf = scratch.slice(0, n);
+      return n;
+    };
+    endIo = (op, n) => {
+      if (n > 0) op.conn.#timers?.touch();
+      if (op.kind === WRITE) op.resolve(n);
+      else if (n === 0) op.resolve(null);
+      else op.resolve(op.kind === READ ? n : op.buf);
+    };
+    failIo = (op, err) => {
+      const conn = op.conn;
+      if (conn.#closed && err instanceof Deno.errors.BadResource) {
+        op.reject(conn.#closeReason ?? interruptedError("the connection"));
+      } else op.reject(err);
+    };
   }
 
   /**
@@ -458,16 +514,12 @@ export class Conn<A extends Addr = Addr> implements Disposable {
         else request.respond(n);
         return;
       }
-      // The copy is made inside the attempt, before anything else can run:
-      // the scratch buffer is every conn's.
-      let chunk: Uint8Array<ArrayBuffer> | null = null;
-      const n = await this.#io("read", () => {
-        const got = this.#shortClears("read", sys.read(this.fd, scratch), scratch.byteLength);
-        if (got > 0) chunk = scratch.slice(0, got);
-        return got;
-      }, undefined);
-      if (n === 0) return this.#endStream(controller, null);
-      controller.enqueue(chunk!);
+      // Read into the scratch buffer every conn shares; the op copies out what came.
+      const chunk = await this.#io(SCRATCH, scratch, scratch.byteLength, undefined) as
+        | Uint8Array<ArrayBuffer>
+        | null;
+      if (chunk === null) return this.#endStream(controller, null);
+      controller.enqueue(chunk);
     } catch (err) {
       controller.error(err);
       this.close();
