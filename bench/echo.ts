@@ -49,7 +49,7 @@ const GOALS: load.Goal[] = [
 async function servers(base?: string): Promise<{ servers: load.Server[]; skipped: string[] }> {
   const peer = (name: string, argv: string[], env?: Record<string, string>): load.Server => ({
     name,
-    argv: [...argv, "--port", "0", "--hostname", "127.0.0.1"],
+    argv: [...argv, "--port", "0"],
     env,
   });
   const ours = (mode: string, dir = "."): load.Server => ({

@@ -299,13 +299,11 @@ async function driveLoad(cfg: RunConfig, srv: Running, sc: Scenario): Promise<Sa
   }
 }
 
-const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** RSS once two readings 100 ms apart agree within 0.5% (at most ~3 s). */
 async function settledRss(pid: number): Promise<number> {
   let last = proc.treeRssKiB(pid);
   for (let i = 0; i < 30; i++) {
-    await delay(100);
+    await proc.delay(100);
     const now = proc.treeRssKiB(pid);
     if (Math.abs(now - last) <= last * 0.005) return now;
     last = now;
@@ -322,7 +320,7 @@ async function driveIdle(cfg: RunConfig, srv: Running, sc: Scenario): Promise<Sa
   try {
     const after = await settledRss(srv.child.pid);
     const cpu0 = proc.treeCpu(srv.child.pid), t0 = performance.now();
-    await delay(1000);
+    await proc.delay(1000);
     const cpu1 = proc.treeCpu(srv.child.pid);
     const idleCpu = (cpu1.user + cpu1.sys - cpu0.user - cpu0.sys) / ((performance.now() - t0) / 1000);
     const n = counters(lg);

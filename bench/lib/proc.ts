@@ -180,15 +180,19 @@ export async function stopAll(graceMs = 2000): Promise<void> {
   await Promise.all([...live].map((c) => c.stop(graceMs)));
 }
 
-/** Ctrl-C and SIGTERM stop every child by PID, then exit 130. */
-export function stopChildrenOnSignal(): void {
+/** Ctrl-C and SIGTERM stop every child by PID, then `cleanup`, then exit 130; returns what stops listening. */
+export function stopChildrenOnSignal(cleanup: () => void = () => {}): () => void {
   const onSignal = (): void => {
     console.error("\ninterrupted: stopping child processes");
-    stopAll(1000).finally(() => Deno.exit(130));
+    stopAll(1000).finally(cleanup).finally(() => Deno.exit(130));
   };
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  for (const s of signals) Deno.addSignalListener(s, onSignal);
+  return () => signals.forEach((s) => Deno.removeSignalListener(s, onSignal));
 }
+
+/** Resolves after `ms`. */
+export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runs a short command to its end (stopped after `timeoutMs`): whether it succeeded, its stdout, the last lines of both. */
 export async function runToEnd(

@@ -1,9 +1,9 @@
 /**
  * Echo peer on Deno's own networking (Deno.listen + Deno.Conn) for bench/echo.ts.
  *
- *   deno run --allow-net bench/peers/deno_listen.ts --port 0 --hostname 127.0.0.1
+ *   deno run --allow-net bench/peers/deno_listen.ts --port 0
  *
- * Prints `listening on HOST:PORT` first, then echoes every byte back. One read/write loop per
+ * Listens on 127.0.0.1 and prints `listening on HOST:PORT` first, then echoes every byte back. One read/write loop per
  * connection with its own 64 KiB buffer: the idiomatic shape of a Deno TCP server.
  */
 
@@ -28,14 +28,13 @@ async function echo(conn: Deno.TcpConn): Promise<void> {
 }
 
 if (import.meta.main) {
-  const { hostname = "127.0.0.1", port = "0" } = parseArgs(Deno.args, { string: ["hostname", "port"] });
-  const listener = Deno.listen({ hostname, port: Number(port) });
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: Number(parseArgs(Deno.args).port ?? 0) });
   const stop = (): void => {
     listener.close();
     Deno.exit(0);
   };
   Deno.addSignalListener("SIGTERM", stop);
   Deno.addSignalListener("SIGINT", stop);
-  console.log(`listening on ${hostname.includes(":") ? `[${hostname}]` : hostname}:${listener.addr.port}`);
+  console.log(`listening on 127.0.0.1:${listener.addr.port}`);
   for await (const conn of listener) echo(conn);
 }

@@ -1,8 +1,8 @@
 // Echo peer on node:net for bench/echo.ts.
 //
-//   node bench/peers/node_net.mjs --port 0 --hostname 127.0.0.1
+//   node bench/peers/node_net.mjs --port 0
 //
-// Prints `listening on HOST:PORT` first, then echoes every byte back: socket.on('data') →
+// Listens on 127.0.0.1 and prints `listening on HOST:PORT` first, then echoes every byte back: socket.on('data') →
 // socket.write, Nagle off, pausing the read side while a write is backed up (as real servers do).
 import net from "node:net";
 
@@ -21,7 +21,6 @@ function echo(socket) {
   socket.on("error", () => socket.destroy());
 }
 
-const hostname = flag("hostname", "127.0.0.1");
 const server = net.createServer({ noDelay: true }, echo);
 const stop = () => {
   server.close();
@@ -29,7 +28,6 @@ const stop = () => {
 };
 process.on("SIGTERM", stop);
 process.on("SIGINT", stop);
-server.listen({ host: hostname, port: Number(flag("port", "0")), backlog: 4096 }, () => {
-  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-  console.log(`listening on ${host}:${server.address().port}`);
+server.listen({ host: "127.0.0.1", port: Number(flag("port", "0")), backlog: 4096 }, () => {
+  console.log(`listening on 127.0.0.1:${server.address().port}`);
 });

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type Child, flags, spawn } from "../lib/proc.ts";
+import { type Child, delay, flags, spawn } from "../lib/proc.ts";
 import { Histogram } from "./hist.ts";
 
 /** The cumulative counters of a stat line (see bench/stress/client.c). */
@@ -169,7 +169,7 @@ export class Fleet {
     const end = performance.now() + timeoutMs;
     while (this.#reported(event, times) < this.clients.length) {
       if (performance.now() > end) return false;
-      await new Promise((r) => setTimeout(r, 50));
+      await delay(50);
     }
     return this.clients.every((c) => (c.events.get(event)?.length ?? 0) >= times);
   }
@@ -186,7 +186,7 @@ export class Fleet {
     await Promise.all(this.clients.map((c) => c.proc.closeStdin()));
     const end = performance.now() + timeoutMs;
     while (this.clients.some((c) => !c.proc.exited) && performance.now() < end) {
-      await new Promise((r) => setTimeout(r, 50));
+      await delay(50);
     }
     await Promise.all(this.clients.map((c) => c.proc.stop(2_000)));
     return this.clients.map((c) => c.done).filter((d): d is ClientDone => d !== null);

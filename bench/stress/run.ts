@@ -9,7 +9,7 @@
  */
 
 import { pollerCounters, startListening } from "../lib/load.ts";
-import type { Child } from "../lib/proc.ts";
+import { type Child, delay } from "../lib/proc.ts";
 import { type ClientDone, type Counters, Fleet } from "./fleet.ts";
 import type { LatencySummary } from "./hist.ts";
 import { Monitor } from "./monitor.ts";
@@ -169,7 +169,7 @@ async function heapOf(pids: number[], plan: ServerPlan | null): Promise<number |
   const end = performance.now() + 5_000;
   while (pids.some((pid, i) => (heaps.get(pid)?.count ?? 0) <= before[i])) {
     if (performance.now() > end) return null;
-    await sleep(20);
+    await delay(20);
   }
   return pids.reduce((sum, pid) => sum + heaps.get(pid)!.heapUsed + heaps.get(pid)!.external, 0);
 }
@@ -279,8 +279,6 @@ class PhaseClock {
   }
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 async function memoryAt(
   at: string,
   serverPids: number[],
@@ -362,7 +360,7 @@ async function round(
     const allUp = await fleet.waitAll("up", 1, limits.establish * 1000);
     const establishS = allUp ? (performance.now() - t0) / 1000 : null;
     phases.establish = clock.end(mon.latency.get("establish")?.summary() ?? null);
-    await sleep(cfg.settle * 1000);
+    await delay(cfg.settle * 1000);
     memory.push(await memoryAt("up", serverPids, fleet.pids, cfg.plan));
     const slabUp = sampleSlabCaches();
     const slabTop = slabGrowth(slab0, slabUp);
@@ -391,7 +389,7 @@ async function round(
     const totals = fleet.totals();
     // Closing 19,990 sockets takes a client seconds on a busy machine: wait for its totals.
     const done = await phase("close", mon, pids, phases, () => fleet.close(60_000 + cfg.conns / 10));
-    await sleep(cfg.settle * 1000);
+    await delay(cfg.settle * 1000);
     memory.push(await memoryAt("closed", serverPids, [], cfg.plan));
     const establishClientMs = fleet.slowest("up", 1);
     return {
@@ -431,7 +429,7 @@ export async function runStress(cfg: RunConfig): Promise<RunResult> {
   const serverPids = cfg.plan ? servers.map((p) => p.pid) : cfg.target!.pids;
   const mon = new Monitor(serverPids, before, cfg.print);
   try {
-    await sleep(cfg.settle * 1000);
+    await delay(cfg.settle * 1000);
     const rest = await memoryAt("rest", serverPids, [], cfg.plan);
     const restFds = serverPids.map(openFds);
     mon.start();

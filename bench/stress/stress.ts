@@ -29,7 +29,7 @@
 import { parseArgs } from "@std/cli";
 import { bold, red, setColorEnabled, yellow } from "@std/fmt/colors";
 import { ROOT } from "../lib/build.ts";
-import { runToEnd, stopAll } from "../lib/proc.ts";
+import { runToEnd, stopAll, stopChildrenOnSignal } from "../lib/proc.ts";
 import { machineLine } from "../lib/report.ts";
 import { renderStressTable, saveRecord, type StressRecord, timeLines, toRecord } from "./report.ts";
 import { PER_SOURCE } from "./fleet.ts";
@@ -232,13 +232,7 @@ async function main(opts: Options): Promise<number> {
   const restore = (): void => {
     for (const problem of restoreSysctls(changed)) console.error(red(problem));
   };
-  const onSignal = async (): Promise<void> => {
-    console.error(red("\ninterrupted: stopping every process this run started"));
-    await stopAll(2_000);
-    restore();
-    Deno.exit(130);
-  };
-  Deno.addSignalListener("SIGINT", onSignal);
+  const stopListening = stopChildrenOnSignal(restore);
   try {
     if (opts.tune) changed.push(...tuneSysctls(checks));
     for (const c of changed) console.log(yellow(`  set ${c.name}: ${c.old} → ${c.now} (restored at exit)`));
@@ -264,7 +258,7 @@ async function main(opts: Options): Promise<number> {
     }
     return record.ok ? 0 : 1;
   } finally {
-    Deno.removeSignalListener("SIGINT", onSignal);
+    stopListening();
     await stopAll(2_000);
     restore();
   }

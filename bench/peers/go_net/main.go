@@ -1,12 +1,12 @@
 // Echo peer on Go's net package for bench/echo.ts and bench/stress/stress.ts, with
 // --reuse-port (SO_REUSEPORT, so that several processes share one port, as the stress harness
-// needs past the 20,000-fd limit of one process) and --buf (the per-connection buffer).
+// needs past the 20,000-fd limit of one process).
 //
 //	go build -o bench/.build/go_net bench/peers/go_net/main.go
-//	GOMAXPROCS=1 bench/.build/go_net --port 0 --hostname 127.0.0.1 [--reuse-port] [--buf 65536]
+//	GOMAXPROCS=1 bench/.build/go_net --port 0 [--reuse-port]
 //
-// Prints `listening on HOST:PORT` first, then echoes every byte back: a goroutine per
-// connection, each with its own buffer (64 KiB by default, as the Deno peer; a buffer is
+// Listens on 127.0.0.1 and prints `listening on HOST:PORT` first, then echoes every byte back:
+// a goroutine per connection, each with its own 64 KiB buffer, as the Deno peer (a buffer is
 // only resident once the kernel has written into it, i.e. its first page).
 package main
 
@@ -21,12 +21,12 @@ import (
 	"syscall"
 )
 
-func echo(c net.Conn, size int) {
+func echo(c net.Conn) {
 	defer c.Close()
 	if tc, ok := c.(*net.TCPConn); ok {
 		tc.SetNoDelay(true)
 	}
-	buf := make([]byte, size)
+	buf := make([]byte, 64*1024)
 	for {
 		n, err := c.Read(buf)
 		if n > 0 {
@@ -56,15 +56,13 @@ func reusePort(_, _ string, rc syscall.RawConn) error {
 
 func main() {
 	port := flag.Int("port", 0, "TCP port (0 picks a free one)")
-	hostname := flag.String("hostname", "127.0.0.1", "address to listen on")
 	reuse := flag.Bool("reuse-port", false, "SO_REUSEPORT: share the port with other processes")
-	size := flag.Int("buf", 64*1024, "read buffer per connection, bytes")
 	flag.Parse()
 	lc := net.ListenConfig{}
 	if *reuse {
 		lc.Control = reusePort
 	}
-	ln, err := lc.Listen(context.Background(), "tcp", net.JoinHostPort(*hostname, strconv.Itoa(*port)))
+	ln, err := lc.Listen(context.Background(), "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(*port)))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -76,7 +74,7 @@ func main() {
 		ln.Close()
 		os.Exit(0)
 	}()
-	fmt.Printf("listening on %s\n", net.JoinHostPort(*hostname, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)))
+	fmt.Printf("listening on %s\n", ln.Addr())
 	for {
 		c, err := ln.Accept()
 		if err != nil {
@@ -85,6 +83,6 @@ func main() {
 			}
 			return
 		}
-		go echo(c, *size)
+		go echo(c)
 	}
 }
