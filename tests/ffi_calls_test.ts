@@ -724,6 +724,29 @@ fdTest("detached, resizable and growable buffers are refused; fixed SharedArrayB
   assertEquals([...shared.subarray(0, 3)], [...bytes(3)]);
 });
 
+fdTest(
+  "a buffer used once and detached afterwards is refused on its next call (the checks are not cached past it)",
+  (fds) => {
+    const { a, b } = unixPair(fds);
+    const out = new Uint8Array(8);
+    const into = new Uint8Array(8);
+    for (let i = 0; i < 3; i++) { // the same views again and again: the fast path
+      assertEquals(write(a, out), 8);
+      assertEquals(read(b, into), 8);
+    }
+    out.buffer.transfer();
+    into.buffer.transfer();
+    assertThrows(() => write(a, out), TypeError, "detached");
+    assertThrows(() => read(b, into), TypeError, "detached");
+    assertThrows(() => send(a, out), TypeError, "detached");
+    // A view that failed the check is never taken for one that passed it.
+    const resizable = new Uint8Array(new ArrayBuffer(8, { maxByteLength: 64 }));
+    for (let i = 0; i < 2; i++) assertThrows(() => write(a, resizable), TypeError, "fixed length");
+    assertEquals(write(a, bytes(2)), 2);
+    assertEquals(read(b, new Uint8Array(8)), 2);
+  },
+);
+
 fdTest("fcntl(fd, F_SETFL, NaN) is a RangeError and leaves O_NONBLOCK set (it used to clear it)", (fds) => {
   const { a } = unixPair(fds);
   for (
