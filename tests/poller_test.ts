@@ -28,6 +28,7 @@ import {
   epoll_create1,
   epoll_ctl,
   EPOLL_CTL_ADD,
+  EPOLLET,
   EPOLLIN,
   eventfd,
   eventfd_read,
@@ -428,4 +429,39 @@ Deno.test("poller: bad options throw before anything is allocated", () => {
     epoll.close();
   }
   assertEquals(openFds(), before);
+});
+
+Deno.test("poller: a continuation 14 microtask turns deep runs before the main thread blocks (the settle)", async () => {
+  // The net layer's read → write chain needs 7 turns; the settle gives 16. A reply written at turn 14
+  // must be in the set before the hot wait blocks: that wait returns it with no tick ending a wait
+  // and no yield. (A tick can expire by chance during one attempt; three attempts bound that.)
+  using epoll = new Epoll();
+  await using poller = new Poller(epoll, { busyWaitMicros: 100_000 });
+  const [first, reply] = [eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)];
+  try {
+    epoll.register(first, EPOLLIN | EPOLLET);
+    epoll.register(reply, EPOLLIN | EPOLLET);
+    const outcomes: string[] = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      eventfd_write(first, 1);
+      const got = await within(poller.wait(), 2000, "the first event");
+      assertEquals([got.length, got.data(0)], [1, first]);
+      eventfd_read(first);
+      (async () => {
+        for (let i = 0; i < 13; i++) await null;
+        eventfd_write(reply, 1); // at the 14th turn
+      })();
+      const before = poller.stats;
+      const next = await within(poller.wait(), 2000, "the reply");
+      const after = poller.stats;
+      assertEquals([next.length, next.data(0)], [1, reply]);
+      eventfd_read(reply);
+      outcomes.push(`ticks +${after.ticks - before.ticks}, yields +${after.yields - before.yields}`);
+      if (after.ticks === before.ticks && after.yields === before.yields) return;
+    }
+    throw new Error(`the reply waited for the tick every time: ${outcomes.join("; ")}`);
+  } finally {
+    close(first);
+    close(reply);
+  }
 });
