@@ -246,6 +246,39 @@ export class Conn<A extends Addr = Addr> implements Disposable {
     return this.#io(kind, p, size, options?.signal);
   }
 
+  /**
+   * Waits for bytes and resolves with a new array holding exactly the ones
+   * that came (at most 64 KiB), or `null` at EOF; rejects as `read` does.
+   * Unlike `read`, it holds no buffer while it waits: it reads into one
+   * scratch buffer shared by every conn (synchronously, so no other read
+   * can touch it) and copies out what came, as `Deno.DatagramConn.receive()`
+   * without an argument allocates for you. An idle conn waiting in
+   * `receive` costs only the conn and one promise.
+   *
+   * ```ts
+   * import { connect, listen } from "@libc/epoll";
+   *
+   * await using listener = listen({ hostname: "127.0.0.1", port: 0 });
+   * using client = await connect({ hostname: "127.0.0.1", port: listener.addr.port });
+   * using server = await listener.accept();
+   * await client.writeAll(new TextEncoder().encode("ping"));
+   * const chunk = await server.receive(); // a Uint8Array of exactly the 4 bytes
+   * console.log(chunk?.length, new TextDecoder().decode(chunk!)); // 4 ping
+   * client.close();
+   * console.log(await server.receive()); // null
+   * ```
+   */
+  receive(options?: IoOptions): Promise<Uint8Array<ArrayBuffer> | null> {
+    try {
+      checkIoOptions(options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#io(SCRATCH, scratch, scratch.byteLength, options?.signal) as Promise<
+      Uint8Array<ArrayBuffer> | null
+    >;
+  }
+
   /** Writes all of `p`, resuming partial writes on EPOLLOUT. */
   async writeAll(p: Uint8Array, options?: IoOptions): Promise<void> {
     const size = checkBytes(p, "writeAll"); // the true length: a redefined byteLength cannot make this loop spin
@@ -514,10 +547,7 @@ export class Conn<A extends Addr = Addr> implements Disposable {
         else request.respond(n);
         return;
       }
-      // Read into the scratch buffer every conn shares; the op copies out what came.
-      const chunk = await this.#io(SCRATCH, scratch, scratch.byteLength, undefined) as
-        | Uint8Array<ArrayBuffer>
-        | null;
+      const chunk = await this.receive(); // a copy: the scratch buffer is every conn's
       if (chunk === null) return this.#endStream(controller, null);
       controller.enqueue(chunk);
     } catch (err) {

@@ -150,3 +150,70 @@ pairTest(
     r2.releaseLock();
   },
 );
+
+pairTest("receive: exactly the bytes that came, in a new array each time; null at EOF", async (p) => {
+  const first = p.server.receive();
+  assert(await pending(first), "nothing sent yet: receive parks, holding no buffer");
+  await p.client.write(bytes(1, 2, 3));
+  const a = await deadline(first, 2000, "the parked receive");
+  assertEquals(a, bytes(1, 2, 3));
+  await p.client.write(bytes(4));
+  const b = await deadline(p.server.receive(), 2000, "the second receive");
+  assertEquals(b, bytes(4));
+  assert(a!.buffer !== b!.buffer, "each chunk has its own memory");
+  assertEquals(a, bytes(1, 2, 3), "a later receive does not touch an earlier chunk");
+  await p.client.closeWrite();
+  assertStrictEquals(await deadline(p.server.receive(), 2000, "receive at EOF"), null);
+});
+
+pairTest("receive: 1 MiB echoed through receive + writeAll comes back byte-exact", async (p) => {
+  const data = payload(MiB, 11);
+  const echoed = (async () => {
+    for (let chunk; (chunk = await p.server.receive()) !== null;) await p.server.writeAll(chunk);
+    p.server.close();
+  })();
+  const sent = p.client.writeAll(data).then(() => p.client.closeWrite());
+  const got = new Uint8Array(data.length);
+  let at = 0;
+  while (at < got.length) {
+    const n = await deadline(p.client.read(got.subarray(at)), 5000, "the echoed bytes");
+    if (n === null) break;
+    at += n;
+  }
+  await deadline(Promise.all([sent, echoed]), 5000, "the echo");
+  assertEquals(at, data.length);
+  assertEquals(got, data);
+});
+
+pairTest(
+  "receive: rejects as read does: the reason on abort, TimedOut at the deadline, Interrupted on close",
+  async (p) => {
+    const ac = new AbortController();
+    const aborted = outcome(p.server.receive({ signal: ac.signal }));
+    const reason = new Error("enough");
+    ac.abort(reason);
+    assertStrictEquals(await aborted, reason);
+    p.server.setReadDeadline(Date.now() + 20);
+    assertInstanceOf(await deadline(outcome(p.server.receive()), 2000, "receive"), Deno.errors.TimedOut);
+    p.server.setReadDeadline(null);
+    assertInstanceOf(await outcome(p.server.receive({ signal: 1 as unknown as AbortSignal })), TypeError);
+    const interrupted = outcome(p.server.receive());
+    await delay(5);
+    p.server.close();
+    assertInstanceOf(await interrupted, Deno.errors.Interrupted);
+    assertInstanceOf(await outcome(p.server.receive()), Deno.errors.BadResource);
+  },
+);
+
+pairTest(
+  "receive: two conns woken in one turn each get their own bytes (one shared scratch buffer)",
+  async (one, reactor) => {
+    await using two = await tcpPair(reactor);
+    const c1 = one.server.receive();
+    const c2 = two.server.receive();
+    await Promise.all([one.client.write(bytes(1, 1, 1)), two.client.write(bytes(2, 2))]);
+    const [x, y] = await deadline(Promise.all([c1, c2]), 2000, "both chunks");
+    assertEquals(x, bytes(1, 1, 1));
+    assertEquals(y, bytes(2, 2));
+  },
+);
