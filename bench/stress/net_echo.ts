@@ -1,16 +1,20 @@
 /**
- * net_echo.ts: the echo server on the net layer, in the two idioms whose
- * memory per idle connection bench/stress measures (issue 11, item 7):
+ * net_echo.ts: the echo server on the net layer, in the idioms whose memory
+ * per idle connection bench/stress measures (issue 11, item 7):
  *
+ * - `--idiom receive` (the lean one, examples/echo_async.ts): `conn.receive()`
+ *   and `writeAll`. A waiting `receive` holds no buffer (it reads into one
+ *   scratch buffer shared by every conn and copies out what came), so an
+ *   idle conn costs its objects and one promise.
  * - `--idiom pipe`: `conn.readable.pipeTo(conn.writable)` per connection. The
- *   readable holds no buffer while it waits (one shared scratch buffer,
- *   exact-size chunks), so an idle conn costs only its objects.
+ *   readable holds no buffer either, but the two web streams cost ~6 KiB of
+ *   objects per conn.
  * - `--idiom buffer`: the old loop, `read` into a 64 KiB buffer per
  *   connection (what examples/echo_async.ts did).
  * - `--idiom reader` (the readable's reader and `writeAll`) and `--idiom
  *   small` (`read` into 1 KiB): the parts of `pipe`'s cost, apart.
  *
- *   deno run --allow-ffi bench/stress/net_echo.ts --port 0 --idiom pipe [--reuse-port]
+ *   deno run --allow-ffi bench/stress/net_echo.ts --port 0 --idiom receive [--reuse-port]
  *
  * Prints `listening on HOST:PORT` first; SIGINT/SIGTERM stop it. SIGUSR2
  * prints `heap {…}` (Deno.memoryUsage() after a full GC when run with
@@ -52,6 +56,17 @@ async function echoReader(conn: Conn): Promise<void> {
   }
 }
 
+/** `receive` and `writeAll`: no buffer per conn, only a copy of what came while it is written. */
+async function echoReceived(conn: Conn): Promise<void> {
+  try {
+    for (let chunk; (chunk = await conn.receive()) !== null;) await conn.writeAll(chunk);
+  } catch {
+    // A reset ends this conn only.
+  } finally {
+    conn.close();
+  }
+}
+
 /** `read` into a 1 KiB buffer: what a conn and a parked read cost, without streams. */
 async function echoSmall(conn: Conn): Promise<void> {
   const buf = new Uint8Array(1024);
@@ -66,6 +81,7 @@ async function echoSmall(conn: Conn): Promise<void> {
 
 /** How each idiom serves a conn; `small` and `reader` split the cost of `pipe` into its parts. */
 const IDIOMS: Record<string, (conn: Conn) => unknown> = {
+  receive: echoReceived,
   pipe: echoPiped,
   buffer: echoBuffered,
   reader: echoReader,
@@ -76,7 +92,7 @@ function options(args: string[]): { port: number; idiom: string; reusePort: bool
   const flags = parseArgs(args, {
     string: ["port", "idiom", "hostname"],
     boolean: ["reuse-port"],
-    default: { port: "0", idiom: "pipe", hostname: "127.0.0.1" },
+    default: { port: "0", idiom: "receive", hostname: "127.0.0.1" },
   });
   const port = Number(flags.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`--port: ${flags.port}`);
