@@ -138,6 +138,16 @@ class ConnIo extends IoOp {
   }
 }
 
+// The parts of a Conn that most conns never use (an echo server's idle conn
+// uses none until it closes): one null field on the conn instead of five.
+class ConnMore<A> {
+  closeReason: Error | null = null; // what pending calls reject with when a timeout closed the conn
+  timers: ConnTimers | null = null; // made when a deadline or idle limit is first set
+  localAddr: A | null = null;
+  readable: ReadableStream<Uint8Array<ArrayBuffer>> | null = null;
+  writable: WritableStream<Uint8Array> | null = null;
+}
+
 // The engine's own, so that a subarray method set on the caller's buffer is not what runs.
 const subarray = Uint8Array.prototype.subarray;
 
@@ -166,12 +176,8 @@ export class Conn<A extends Addr = Addr> implements Disposable {
   readonly #reactor: Reactor;
   readonly #reg: Registration;
   #closed = false;
-  #closeReason: Error | null = null; // what pending calls reject with when a timeout closed the conn
-  #timers: ConnTimers | null = null; // made when a deadline or idle limit is first set
-  #localAddr: A | null = null;
+  #more: ConnMore<A> | null = null; // what most conns never use, made on first use
   #remoteAddr: A | null;
-  #readable: ReadableStream<Uint8Array<ArrayBuffer>> | null = null;
-  #writable: WritableStream<Uint8Array> | null = null;
 
   /**
    * Wraps a connected nonblocking `fd`, registering it with `reactor`; the
@@ -194,11 +200,12 @@ export class Conn<A extends Addr = Addr> implements Disposable {
 
   /** The local address (getsockname, read once; still readable after `close()`, as Deno's). */
   get localAddr(): A {
-    if (this.#localAddr === null) {
+    const more = this.#moreOf();
+    if (more.localAddr === null) {
       this.#open();
-      this.#localAddr = sys.localAddress(this.fd) as A;
+      more.localAddr = sys.localAddress(this.fd) as A;
     }
-    return this.#localAddr;
+    return more.localAddr;
   }
 
   /** The peer's address (as accepted or connected to; else getpeername, read once; kept after `close()`). */
@@ -310,7 +317,8 @@ export class Conn<A extends Addr = Addr> implements Disposable {
     const direction: Direction = kind === WRITE ? "write" : "read";
     let signal: AbortSignal | undefined;
     try {
-      signal = this.#timers === null ? caller : this.#timers.signal(direction, caller);
+      const timers = this.#more?.timers;
+      signal = timers ? timers.signal(direction, caller) : caller;
     } catch (err) {
       return Promise.reject(err);
     }
@@ -324,7 +332,7 @@ export class Conn<A extends Addr = Addr> implements Disposable {
       const conn = op.conn;
       conn.#open();
       const kind = op.kind;
-      conn.#timers?.check(kind === WRITE ? "write" : "read");
+      conn.#more?.timers?.check(kind === WRITE ? "write" : "read");
       if (kind === WRITE) return conn.#shortClears("write", sys.send(conn.fd, op.buf), op.size);
       const n = conn.#shortClears("read", sys.read(conn.fd, op.buf), op.size);
       // The copy is made here, before anything else can run: the scratch buffer is every conn's.
@@ -332,7 +340,7 @@ export class Conn<A extends Addr = Addr> implements Disposable {
       return n;
     };
     endIo = (op, n) => {
-      if (n > 0) op.conn.#timers?.touch();
+      if (n > 0) op.conn.#more?.timers?.touch();
       if (op.kind === WRITE) op.resolve(n);
       else if (n === 0) op.resolve(null);
       else op.resolve(op.kind === READ ? n : op.buf);
@@ -340,7 +348,7 @@ export class Conn<A extends Addr = Addr> implements Disposable {
     failIo = (op, err) => {
       const conn = op.conn;
       if (conn.#closed && err instanceof Deno.errors.BadResource) {
-        op.reject(conn.#closeReason ?? interruptedError("the connection"));
+        op.reject(conn.#more?.closeReason ?? interruptedError("the connection"));
       } else op.reject(err);
     };
   }
@@ -352,8 +360,9 @@ export class Conn<A extends Addr = Addr> implements Disposable {
   setDeadline(t: Date | number | null): void {
     const at = toMonotonic(t);
     this.#open();
-    this.#timersOf().setDeadline("read", at);
-    this.#timers!.setDeadline("write", at);
+    const timers = this.#timersOf();
+    timers.setDeadline("read", at);
+    timers.setDeadline("write", at);
   }
 
   /**
@@ -398,17 +407,22 @@ export class Conn<A extends Addr = Addr> implements Disposable {
   setIdleTimeout(ms: number): void {
     checkIdleMs(ms);
     this.#open();
-    if (ms === 0 && this.#timers === null) return;
+    if (ms === 0 && !this.#more?.timers) return;
     this.#timersOf().setIdle(ms);
   }
 
+  #moreOf(): ConnMore<A> {
+    return this.#more ??= new ConnMore<A>();
+  }
+
   #timersOf(): ConnTimers {
-    return this.#timers ??= new ConnTimers((reason) => this.#closeWith(reason), wheelOf(this.#reactor));
+    const more = this.#moreOf();
+    return more.timers ??= new ConnTimers((reason) => this.#closeWith(reason), wheelOf(this.#reactor));
   }
 
   #closeWith(reason: Error): void {
     if (this.#closed) return;
-    this.#closeReason = reason;
+    this.#moreOf().closeReason = reason;
     this.close();
   }
 
@@ -530,7 +544,7 @@ export class Conn<A extends Addr = Addr> implements Disposable {
    * ```
    */
   get readable(): ReadableStream<Uint8Array<ArrayBuffer>> {
-    return this.#readable ??= new ReadableStream({
+    return this.#moreOf().readable ??= new ReadableStream({
       type: "bytes",
       pull: (controller) => this.#pull(controller),
       cancel: () => this.close(),
@@ -564,7 +578,7 @@ export class Conn<A extends Addr = Addr> implements Disposable {
 
   /** Writes every chunk in full; closing or aborting it closes the conn, as `Deno.Conn.writable`. */
   get writable(): WritableStream<Uint8Array> {
-    return this.#writable ??= new WritableStream<Uint8Array>({
+    return this.#moreOf().writable ??= new WritableStream<Uint8Array>({
       write: (chunk) => this.writeAll(chunk),
       close: () => this.close(),
       abort: () => this.close(),
@@ -580,7 +594,7 @@ export class Conn<A extends Addr = Addr> implements Disposable {
     if (this.#closed) return;
     this.#keepAddresses();
     this.#closed = true;
-    this.#timers?.stop();
+    this.#more?.timers?.stop();
     this.#reg.deregister(); // before close(): the fd number may be reused at once
     sys.close(this.fd);
   }

@@ -217,3 +217,23 @@ pairTest(
     assertEquals(y, bytes(2, 2));
   },
 );
+
+pairTest(
+  "idle conn: parts made on first use: one readable and writable each, addresses kept after close, idle close is TimedOut",
+  async (p, reactor) => {
+    assertStrictEquals(p.server.readable, p.server.readable);
+    assertStrictEquals(p.server.writable, p.server.writable);
+    assertEquals(p.client.localAddr, p.server.remoteAddr);
+    const local = p.client.localAddr;
+    p.client.close();
+    assertEquals(p.client.localAddr, local, "localAddr is kept after close");
+    assertEquals(p.client.remoteAddr, p.server.localAddr, "remoteAddr is kept after close");
+    await using q = await tcpPair(reactor);
+    q.server.setIdleTimeout(20);
+    assertInstanceOf(
+      await deadline(outcome(q.server.receive()), 2000, "receive on an idle conn"),
+      Deno.errors.TimedOut,
+    );
+    assert(q.server.closed, "the idle limit closed the conn");
+  },
+);
