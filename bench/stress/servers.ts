@@ -15,6 +15,7 @@ export const SERVER_NAMES = [
   "c",
   "go-net",
   "node-net",
+  "net-receive",
   "net-pipe",
   "net-buffer",
   "net-reader",
@@ -119,6 +120,7 @@ export function planServer(name: ServerName, root: string, builds: Builds): Serv
         sharing: null,
         argv: (port) => ["node", "bench/peers/node_net.mjs", "--port", String(port)],
       };
+    case "net-receive":
     case "net-pipe":
     case "net-buffer":
     case "net-reader":
