@@ -322,7 +322,8 @@ async function driveIdle(cfg: RunConfig, srv: Running, sc: Scenario): Promise<Sa
     const cpu0 = proc.treeCpu(srv.child.pid), t0 = performance.now();
     await proc.delay(1000);
     const cpu1 = proc.treeCpu(srv.child.pid);
-    const idleCpu = (cpu1.user + cpu1.sys - cpu0.user - cpu0.sys) / ((performance.now() - t0) / 1000);
+    const used = Math.max(0, cpu1.user - cpu0.user + (cpu1.sys - cpu0.sys)); // float sums can dip below 0 ("-0%")
+    const idleCpu = used / ((performance.now() - t0) / 1000);
     const n = counters(lg);
     return { ...empty(), kibPerConn: (after - before) / n.up, idleCpu, errors: n.failed + n.dropped + n.bad };
   } finally {
