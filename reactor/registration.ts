@@ -205,9 +205,13 @@ function unparked(waiter: Waiter): Waiter {
   return waiter;
 }
 
+// All are unparked before any wakes: a woken op's attempt runs now, and may
+// abort another waiter's signal. Still listening, that waiter would fail and
+// then be woken anyway, its attempt taking bytes for a rejected promise.
 function wakeAll(waiters: Waiters, registration: Registration): void {
-  if (!Array.isArray(waiters)) unparked(waiters!).wake(registration);
-  else for (const w of waiters) unparked(w).wake(registration);
+  if (!Array.isArray(waiters)) return unparked(waiters!).wake(registration);
+  for (const w of waiters) unparked(w);
+  for (const w of waiters) w.wake(registration);
 }
 
 function failAll(waiters: Waiters, error: unknown): void {

@@ -145,3 +145,30 @@ reactorTest(
   },
   { variants: PARK_VARIANTS, group: "registration" },
 );
+
+reactorTest(
+  "waiters: a waiter whose signal another woken op's attempt aborts mid-event loses no bytes",
+  async (t) => {
+    const [a, b] = makeSocketpair(t.fds);
+    const reg = t.reactor.register(a, { readable: true, trigger: "edge" });
+    const ac = new AbortController();
+    let first = true;
+    // Its second attempt runs inside the event's dispatch, before the other waiter is woken.
+    const aborter = reg.io("read", () => {
+      if (!first) ac.abort(new Error("aborted from inside an attempt"));
+      first = false;
+      return read(a, new Uint8Array(1));
+    });
+    const buf = new Uint8Array(16);
+    const victim = reg.io("read", () => read(a, buf), ac.signal).then((n) => n, () => 0);
+    assert(await isPending(victim), "nothing to read: both park");
+    write(b, new Uint8Array([1, 2, 3]));
+    const took = await within(aborter, 2000, "the aborting io()");
+    const got = await within(victim, 2000, "the other io()");
+    const left = Math.max(0, read(a, new Uint8Array(16)));
+    // Every byte is either in a resolved result or still in the socket: none read for a rejected promise.
+    assertEquals(took + got + left, 3);
+    reg.deregister();
+  },
+  { variants: PARK_VARIANTS, group: "registration" },
+);
