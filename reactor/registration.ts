@@ -96,6 +96,16 @@ const WRITE_FINAL: number = EPOLLHUP;
 const RESOLVED: Promise<void> = Promise.resolve();
 const NONE = Symbol("none"); // no reason to refuse a wait
 
+// The engine's own AbortSignal accessors, called on the caller's signal: an
+// `aborted`, `reason` or `addEventListener` set on that object is not what
+// runs (one that threw would throw out of an event's dispatch and stop the
+// reactor's loop; one that called the listener at once would park a waiter
+// already failed), and a look-alike that passes `instanceof` is refused.
+const signalAborted = Object.getOwnPropertyDescriptor(AbortSignal.prototype, "aborted")!.get!;
+const signalReason = Object.getOwnPropertyDescriptor(AbortSignal.prototype, "reason")!.get!;
+const addListener = AbortSignal.prototype.addEventListener;
+const removeListener = AbortSignal.prototype.removeEventListener;
+
 // A caller parked on one direction until the next event: a promise of
 // readable()/writable(), or an IoOp that io() runs. Woken by an event, failed
 // when the registration goes inert or the caller's signal aborts.
@@ -199,7 +209,7 @@ function removed(waiters: Waiters, waiter: Waiter): Waiters {
 // Stops listening for the abort: the wait is over either way.
 function unparked(waiter: Waiter): Waiter {
   if (waiter.onAbort !== undefined) {
-    waiter.signal!.removeEventListener("abort", waiter.onAbort);
+    removeListener.call(waiter.signal!, "abort", waiter.onAbort);
     waiter.onAbort = undefined;
   }
   return waiter;
@@ -534,11 +544,14 @@ export class Registration implements Disposable {
   // aborted one), or NONE.
   #refusal(signal: AbortSignal | undefined): unknown {
     if (this.#owner === null) return this.#goneError();
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    if (signal === undefined) return NONE;
+    let aborted: boolean;
+    try {
+      aborted = signalAborted.call(signal);
+    } catch {
       return new TypeError("signal must be an AbortSignal or undefined");
     }
-    if (signal?.aborted) return signal.reason;
-    return NONE;
+    return aborted ? signalReason.call(signal) : NONE;
   }
 
   // Parks `waiter` until the next event in `bit`'s direction, or fails it
@@ -552,9 +565,9 @@ export class Registration implements Disposable {
         waiter.onAbort = undefined;
         if (bit === READABLE) this.#readers = removed(this.#readers, waiter);
         else this.#writers = removed(this.#writers, waiter);
-        waiter.fail(signal.reason);
+        waiter.fail(signalReason.call(signal));
       };
-      signal.addEventListener("abort", waiter.onAbort, { once: true });
+      addListener.call(signal, "abort", waiter.onAbort, { once: true });
     }
     if (bit === READABLE) this.#readers = added(this.#readers, waiter);
     else this.#writers = added(this.#writers, waiter);

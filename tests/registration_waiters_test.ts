@@ -9,7 +9,7 @@
  */
 
 import { assert, assertEquals, assertInstanceOf, assertRejects, assertStrictEquals } from "@std/assert";
-import { read, WOULD_BLOCK, write } from "../ffi/mod.ts";
+import { EPOLLIN, read, WOULD_BLOCK, write } from "../ffi/mod.ts";
 import {
   assertFalse,
   isPending,
@@ -169,6 +169,56 @@ reactorTest(
     // Every byte is either in a resolved result or still in the socket: none read for a rejected promise.
     assertEquals(took + got + left, 3);
     reg.deregister();
+  },
+  { variants: PARK_VARIANTS, group: "registration" },
+);
+
+reactorTest(
+  "waiters: a signal's own addEventListener/aborted/reason are not what runs: no throw out of an event, no failed waiter parked",
+  async (t) => {
+    const [a, b] = makeSocketpair(t.fds);
+    const [c, d] = makeSocketpair(t.fds);
+    const [e, f] = makeSocketpair(t.fds);
+    const reg = t.reactor.register(a, { readable: true, trigger: "edge" });
+    const eagerReg = t.reactor.register(e, { readable: true, trigger: "edge" });
+    const other = t.reactor.register(c, { readable: true, trigger: "edge" });
+    // Throws on its second call: the re-park after a spurious wake, inside the event's dispatch.
+    const throwing = new AbortController().signal;
+    let adds = 0;
+    Object.defineProperty(throwing, "addEventListener", {
+      value: () => {
+        if (adds++ > 0) throw new Error("hostile addEventListener");
+      },
+    });
+    let wakes = 0;
+    const spurious = reg.io("read", () => wakes++ < 2 ? WOULD_BLOCK : 5, throwing);
+    // Calls the listener at once: the waiter would be failed before it is parked.
+    const eager = new AbortController().signal;
+    Object.defineProperty(eager, "addEventListener", { value: (_: string, fn: () => void) => fn() });
+    Object.defineProperty(eager, "aborted", { get: () => true });
+    const buf = new Uint8Array(4);
+    const parked = eagerReg.io("read", () => read(e, buf), eager);
+    const pendings = await Promise.all([isPending(spurious), isPending(parked)]);
+    assertEquals(pendings, [true, true], "both park: their signals are not aborted");
+    write(b, ONE); // the spurious op wakes, finds "nothing" and parks again
+    write(f, ONE);
+    assertEquals(await within(parked, 2000, "the io() with the eager signal"), 1);
+    const elsewhere = other.io("read", () => read(c, new Uint8Array(4)));
+    write(d, ONE);
+    assertEquals(
+      await within(elsewhere, 2000, "another fd's io() after those events"),
+      1,
+      "the loop still runs",
+    );
+    reg.dispatch(EPOLLIN); // the spurious op wakes again and now succeeds
+    assertEquals(await within(spurious, 2000, "the io() with the throwing signal"), 5);
+    // A look-alike that passes instanceof is refused with the package's message.
+    const forged = Object.create(AbortSignal.prototype) as AbortSignal;
+    const refused = await assertRejects(() => reg.io("read", () => WOULD_BLOCK, forged), TypeError);
+    assert(refused.message.includes("AbortSignal"), refused.message);
+    reg.deregister();
+    eagerReg.deregister();
+    other.deregister();
   },
   { variants: PARK_VARIANTS, group: "registration" },
 );
