@@ -483,7 +483,13 @@ export class Registration implements Disposable {
     }
     if ((this.#state & (op.bit << KNOWN_SHIFT)) !== 0) return this.#park(op.bit, op, op.signal);
     if (owner.consumeBudget()) return this.#attempt(op);
-    owner.yield().then(() => this.#attempt(op), (err) => op.fail(err));
+    owner.yield().then(() => this.#afterYield(op), (err) => op.fail(err));
+  }
+
+  // Deregistered during the yield: the fd may be closed, its number reused.
+  #afterYield(op: IoOp): void {
+    if (this.#owner === null) return op.fail(this.#goneError());
+    this.#attempt(op);
   }
 
   #attempt(op: IoOp): void {

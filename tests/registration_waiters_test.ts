@@ -222,3 +222,23 @@ reactorTest(
   },
   { variants: PARK_VARIANTS, group: "registration" },
 );
+
+reactorTest(
+  "waiters: an io() deregistered while it yields for budget rejects BadResource without running its attempt",
+  async (t) => {
+    const [a] = makeSocketpair(t.fds);
+    const reg = t.reactor.register(a, { readable: true, trigger: "edge" });
+    let attempts = 0;
+    const attempt = (): number => ++attempts;
+    // Spend the round's budget so the next io() yields a macrotask before it attempts.
+    while (t.reactor.consumeBudget());
+    const yielding = reg.io("read", attempt);
+    reg.deregister();
+    assertInstanceOf(
+      await within(assertRejects(() => yielding), 2000, "the yielding io()"),
+      Deno.errors.BadResource,
+    );
+    assertEquals(attempts, 0, "the fd may be closed and its number reused: no attempt after deregister");
+  },
+  { variants: PARK_VARIANTS, group: "registration" },
+);
