@@ -151,9 +151,22 @@ class ConnMore<A> {
 // The engine's own, so that a subarray method set on the caller's buffer is not what runs.
 const subarray = Uint8Array.prototype.subarray;
 
-// What `readable` reads into for a default reader, shared by every conn and
-// used only synchronously: a chunk is copied out before anything else runs.
-const scratch = new Uint8Array(64 * 1024);
+// What `receive` (and `readable`'s default reader) reads into, shared by
+// every conn and used only synchronously: a chunk is copied out before
+// anything else runs.
+const scratchBuffer = new ArrayBuffer(64 * 1024);
+const scratch = new Uint8Array(scratchBuffer);
+const set = Uint8Array.prototype.set;
+
+// A private copy of the first `n` scratch bytes, made with the engine's own
+// functions: `scratch.slice` would look `slice` (and the species
+// constructor) up on the prototypes, where any code in the process could
+// put a function that keeps `this`, the buffer holding every conn's bytes.
+function scratchCopy(n: number): Uint8Array<ArrayBuffer> {
+  const copy = new Uint8Array(n);
+  set.call(copy, new Uint8Array(scratchBuffer, 0, n));
+  return copy;
+}
 
 /**
  * A connected socket: `read`, `write`, `closeWrite`, `close`, addresses and
@@ -336,7 +349,7 @@ export class Conn<A extends Addr = Addr> implements Disposable {
       if (kind === WRITE) return conn.#shortClears("write", sys.send(conn.fd, op.buf), op.size);
       const n = conn.#shortClears("read", sys.read(conn.fd, op.buf), op.size);
       // The copy is made here, before anything else can run: the scratch buffer is every conn's.
-      if (kind === SCRATCH && n > 0) op.buf = scratch.slice(0, n);
+      if (kind === SCRATCH && n > 0) op.buf = scratchCopy(n);
       return n;
     };
     endIo = (op, n) => {

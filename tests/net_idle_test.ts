@@ -237,3 +237,45 @@ pairTest(
     assert(q.server.closed, "the idle limit closed the conn");
   },
 );
+
+pairTest(
+  "receive: patched slice, subarray or species never see the shared scratch buffer; the chunk is a plain Uint8Array of just its bytes",
+  async (p) => {
+    const typedArray = Object.getPrototypeOf(Uint8Array.prototype);
+    const seen: number[] = []; // the byte lengths of every array the patched methods were called on
+    const patched: [object, PropertyKey, PropertyDescriptor | undefined][] = [];
+    const patch = (target: object, key: PropertyKey, value: PropertyDescriptor): void => {
+      patched.push([target, key, Object.getOwnPropertyDescriptor(target, key)]);
+      Object.defineProperty(target, key, { ...value, configurable: true });
+    };
+    for (const target of [Uint8Array.prototype, typedArray]) {
+      for (const name of ["slice", "subarray"]) {
+        const engine = typedArray[name] as (...args: unknown[]) => unknown;
+        patch(target, name, {
+          value: function (this: Uint8Array, ...args: unknown[]) {
+            seen.push(this.byteLength);
+            return engine.apply(this, args);
+          },
+          writable: true,
+        });
+      }
+    }
+    class Species extends Uint8Array {}
+    patch(Uint8Array, Symbol.species, { get: () => Species });
+    let chunk: Uint8Array | null;
+    try {
+      const received = p.server.receive();
+      await p.client.write(bytes(4, 5, 6));
+      chunk = await deadline(received, 2000, "receive");
+    } finally {
+      for (const [target, key, desc] of patched.reverse()) {
+        if (desc === undefined) delete (target as Record<PropertyKey, unknown>)[key];
+        else Object.defineProperty(target, key, desc);
+      }
+    }
+    assert(!seen.includes(64 * 1024), `a patched method was called on the scratch buffer (${seen})`);
+    assertEquals(chunk, bytes(4, 5, 6));
+    assertStrictEquals(Object.getPrototypeOf(chunk), Uint8Array.prototype);
+    assertEquals(chunk!.buffer.byteLength, 3, "the chunk's memory is just its bytes");
+  },
+);
