@@ -919,11 +919,37 @@ async function driveConn(conn: unknown): Promise<void> {
   const sig = signalArg();
   await attempt("Conn.read", [into, sig], () => callMethod(conn, "read", into.value, sig.value));
   await attempt("Conn.read", [into], () => callMethod(conn, "read", into.value), 10);
+  await driveReceive(conn);
   await exercise("Conn", conn);
   await closeIt("Conn", conn);
   await attempt("Conn.read (closed)", [], () => callMethod(conn, "read", new Uint8Array(4)));
+  await driveReceive(conn, " (closed)");
   await attempt("Conn.write (closed)", [], () => callMethod(conn, "write", new Uint8Array(4)));
   await exercise("Conn (closed)", conn);
+}
+
+/** `receive` with a signal, hostile options or a forged signal; a chunk must be a private copy. */
+async function driveReceive(conn: object, state = ""): Promise<void> {
+  const forged = arg(
+    { signal: Object.create(AbortSignal.prototype) },
+    "{signal: Object.create(AbortSignal.prototype)}",
+  );
+  const opts = pick([signalArg, () => pick(HOSTILE)(), () => forged, () => arg(undefined)])();
+  const what = `Conn.receive${state}`;
+  const got = await attempt(what, [opts], () => callMethod(conn, "receive", opts.value), 10);
+  if (!got.ok || got.value === null) return;
+  // The scratch buffer every conn reads into (64 KiB) must never be what a caller gets.
+  const chunk = got.value;
+  if (
+    !(chunk instanceof Uint8Array) || chunk.byteLength === 0 || chunk.buffer.byteLength !== chunk.byteLength
+  ) {
+    failures.push({
+      call: calls,
+      what,
+      args: [opts.label],
+      error: "MEMORY: receive's chunk is not a private copy",
+    });
+  }
 }
 
 async function drivePoller(Poller: Ctor): Promise<void> {
