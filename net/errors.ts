@@ -74,12 +74,26 @@ export function checkBytes(p: unknown, what: string): number {
   return byteLengthOf(p as Uint8Array, `${what}'s buffer`);
 }
 
+// The engine's brand check: a look-alike made with Object.create passes
+// `instanceof`, then fails inside AbortSignal.any with the engine's message.
+const signalAborted = Object.getOwnPropertyDescriptor(AbortSignal.prototype, "aborted")!.get!;
+
+/** Whether `value` is a real AbortSignal (checked by the engine, not by `instanceof`). */
+export function isAbortSignal(value: unknown): boolean {
+  try {
+    signalAborted.call(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Throws a TypeError unless `options` is undefined or `{ signal?: AbortSignal }`. */
 export function checkIoOptions(options: unknown): void {
   if (options === undefined) return;
   if (options === null || typeof options !== "object") throw new TypeError("options must be an object");
   const signal = (options as { signal?: unknown }).signal;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+  if (signal !== undefined && !isAbortSignal(signal)) {
     throw new TypeError("options.signal must be an AbortSignal");
   }
 }

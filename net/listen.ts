@@ -24,7 +24,7 @@ import {
 import { defaultReactor, Reactor } from "../reactor/mod.ts";
 import type { Addr, NetAddr, UnixAddr } from "./addr.ts";
 import { awaitConnect, Conn } from "./conn.ts";
-import { checkBoolean, toDenoError } from "./errors.ts";
+import { checkBoolean, isAbortSignal, toDenoError } from "./errors.ts";
 import { Listener, unlinkOnClose } from "./listener.ts";
 import * as sys from "./sys.ts";
 import { checkIdleMs } from "./deadlines.ts";
@@ -249,7 +249,7 @@ export async function connect(options: ConnectOptions): Promise<Conn> {
   checkOptions(options);
   const reactor = reactorOf(options);
   const signal = options.signal;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+  if (signal !== undefined && !isAbortSignal(signal)) {
     throw new TypeError("signal must be an AbortSignal");
   }
   const timeout = options.timeout;

@@ -11,7 +11,7 @@
  */
 
 import { assert, assertEquals, assertInstanceOf, assertRejects, assertStrictEquals } from "@std/assert";
-import { type Conn, Reactor } from "../mod.ts";
+import { type Conn, connect, Reactor } from "../mod.ts";
 import { type Pair, tcpPair } from "./_conn_pair.ts";
 import { deadline, delay, MiB, payload } from "./_net_helpers.ts";
 
@@ -277,5 +277,32 @@ pairTest(
     assertEquals(chunk, bytes(4, 5, 6));
     assertStrictEquals(Object.getPrototypeOf(chunk), Uint8Array.prototype);
     assertEquals(chunk!.buffer.byteLength, 3, "the chunk's memory is just its bytes");
+  },
+);
+
+pairTest(
+  "receive/read/write/connect: a look-alike AbortSignal (Object.create) is the package's TypeError, with a deadline set or not",
+  async (p) => {
+    const forged = { signal: Object.create(AbortSignal.prototype) as AbortSignal };
+    const calls: [string, () => Promise<unknown>][] = [
+      ["receive", () => p.server.receive(forged)],
+      ["read", () => p.server.read(new Uint8Array(4), forged)],
+      ["write", () => p.server.write(new Uint8Array(4), forged)],
+    ];
+    for (const deadlineSet of [false, true]) {
+      if (deadlineSet) p.server.setDeadline(Date.now() + 60_000);
+      for (const [what, call] of calls) {
+        const err = await deadline(outcome(call()), 2000, what);
+        assertInstanceOf(err, TypeError, what);
+        assertEquals(
+          err.message,
+          "options.signal must be an AbortSignal",
+          `${what}, deadline set: ${deadlineSet}`,
+        );
+      }
+    }
+    const dial = await outcome(connect({ hostname: "127.0.0.1", port: p.listener.addr.port, ...forged }));
+    assertInstanceOf(dial, TypeError);
+    assertEquals(dial.message, "signal must be an AbortSignal", "connect");
   },
 );
