@@ -289,6 +289,15 @@ export class Conn<A extends Addr = Addr> implements Disposable {
    * ```
    */
   receive(options?: IoOptions): Promise<Uint8Array<ArrayBuffer> | null> {
+    // Deno.DatagramConn.receive(p) fills p: here a buffer would pass as
+    // options and be ignored, the caller then reading its zeros.
+    if (ArrayBuffer.isView(options)) {
+      return Promise.reject(
+        new TypeError(
+          "receive takes options ({ signal }), not a buffer: it resolves with a new Uint8Array (read(p) fills yours)",
+        ),
+      );
+    }
     try {
       checkIoOptions(options);
     } catch (err) {

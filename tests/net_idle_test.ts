@@ -11,7 +11,7 @@
  */
 
 import { assert, assertEquals, assertInstanceOf, assertRejects, assertStrictEquals } from "@std/assert";
-import { type Conn, connect, Reactor } from "../mod.ts";
+import { type Conn, connect, type IoOptions, Reactor } from "../mod.ts";
 import { type Pair, tcpPair } from "./_conn_pair.ts";
 import { deadline, delay, MiB, payload } from "./_net_helpers.ts";
 
@@ -304,5 +304,21 @@ pairTest(
     const dial = await outcome(connect({ hostname: "127.0.0.1", port: p.listener.addr.port, ...forged }));
     assertInstanceOf(dial, TypeError);
     assertEquals(dial.message, "signal must be an AbortSignal", "connect");
+  },
+);
+
+pairTest(
+  "receive: a buffer passed as if to Deno.DatagramConn.receive(p) is a TypeError, not silently ignored",
+  async (p) => {
+    await p.client.write(bytes(1, 2));
+    const buf = new Uint8Array(8);
+    const err = await deadline(outcome(p.server.receive(buf as unknown as IoOptions)), 2000, "receive(buf)");
+    assertInstanceOf(err, TypeError);
+    assert(err.message.includes("read(p)"), err.message);
+    assertEquals(
+      await deadline(p.server.receive(), 2000, "receive()"),
+      bytes(1, 2),
+      "the bytes are still there",
+    );
   },
 );
