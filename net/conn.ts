@@ -10,6 +10,8 @@
 
 import {
   checkFd,
+  EPOLLIN,
+  EPOLLOUT,
   getsockopt,
   IPPROTO_TCP,
   setsockopt,
@@ -108,6 +110,10 @@ const CONN_INTEREST = { readable: true, writable: true, readClosed: true, trigge
 const READ = 0;
 const WRITE = 1;
 const SCRATCH = 2;
+const KIND = 3; // the bits of kind that say which of the three
+// kind's flag: the op's signal carries its direction's deadline (a deadline
+// set while it waits then reaches it; see #setDeadline).
+const TIMED = 4;
 
 let attemptIo: (op: ConnIo) => number;
 let endIo: (op: ConnIo, n: number) => void;
@@ -118,7 +124,7 @@ let failIo: (op: ConnIo, err: unknown) => void;
 class ConnIo extends IoOp {
   constructor(
     readonly conn: Conn,
-    readonly kind: number,
+    public kind: number, // READ, WRITE or SCRATCH, | TIMED
     public buf: Uint8Array, // SCRATCH: the copy of what came, once it came
     readonly size: number,
     readonly resolve: (value: unknown) => void, // a count, null at EOF, or the SCRATCH copy
@@ -344,6 +350,7 @@ export class Conn<A extends Addr = Addr> implements Disposable {
     } catch (err) {
       return Promise.reject(err);
     }
+    if (signal !== caller) kind |= TIMED;
     return new Promise((resolve, reject) => {
       startIo(this.#reg, direction, new ConnIo(this, kind, buf, size, resolve, reject, signal));
     });
@@ -353,8 +360,17 @@ export class Conn<A extends Addr = Addr> implements Disposable {
     attemptIo = (op) => {
       const conn = op.conn;
       conn.#open();
-      const kind = op.kind;
-      conn.#more?.timers?.check(kind === WRITE ? "write" : "read");
+      const kind = op.kind & KIND;
+      const timers = conn.#more?.timers;
+      if (timers) {
+        const direction = kind === WRITE ? "write" : "read";
+        timers.check(direction);
+        // Begun with no deadline, set since: wait again under it, or it never fires for this op.
+        if ((op.kind & TIMED) === 0 && timers.hasDeadline(direction)) {
+          op.signal = timers.signal(direction, op.signal);
+          op.kind |= TIMED;
+        }
+      }
       if (kind === WRITE) return conn.#shortClears("write", sys.send(conn.fd, op.buf), op.size);
       const n = conn.#shortClears("read", sys.read(conn.fd, op.buf), op.size);
       // The copy is made here, before anything else can run: the scratch buffer is every conn's.
@@ -363,9 +379,10 @@ export class Conn<A extends Addr = Addr> implements Disposable {
     };
     endIo = (op, n) => {
       if (n > 0) op.conn.#more?.timers?.touch();
-      if (op.kind === WRITE) op.resolve(n);
+      const kind = op.kind & KIND;
+      if (kind === WRITE) op.resolve(n);
       else if (n === 0) op.resolve(null);
-      else op.resolve(op.kind === READ ? n : op.buf);
+      else op.resolve(kind === READ ? n : op.buf);
     };
     failIo = (op, err) => {
       const conn = op.conn;
@@ -382,9 +399,8 @@ export class Conn<A extends Addr = Addr> implements Disposable {
   setDeadline(t: Date | number | null): void {
     const at = toMonotonic(t);
     this.#open();
-    const timers = this.#timersOf();
-    timers.setDeadline("read", at);
-    timers.setDeadline("write", at);
+    this.#setDeadline("read", at);
+    this.#setDeadline("write", at);
   }
 
   /**
@@ -410,14 +426,25 @@ export class Conn<A extends Addr = Addr> implements Disposable {
   setReadDeadline(t: Date | number | null): void {
     const at = toMonotonic(t);
     this.#open();
-    this.#timersOf().setDeadline("read", at);
+    this.#setDeadline("read", at);
   }
 
   /** Go's `SetWriteDeadline`: as {@linkcode Conn.setReadDeadline}, for writes. */
   setWriteDeadline(t: Date | number | null): void {
     const at = toMonotonic(t);
     this.#open();
-    this.#timersOf().setDeadline("write", at);
+    this.#setDeadline("write", at);
+  }
+
+  // Calls parked while the direction had no deadline wait without its
+  // signal: the first deadline wakes them (a spurious event, which every
+  // waiter tolerates), and each attempt checks the deadline and waits again
+  // under it. Moving a deadline that exists stays a field write.
+  #setDeadline(direction: Direction, at: number): void {
+    const timers = this.#timersOf();
+    const had = timers.hasDeadline(direction);
+    timers.setDeadline(direction, at);
+    if (!had && at !== Infinity) this.#reg.dispatch(direction === "read" ? EPOLLIN : EPOLLOUT);
   }
 
   /**

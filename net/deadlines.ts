@@ -96,6 +96,11 @@ export class ConnTimers implements Expirable {
     this.#schedule();
   }
 
+  /** Whether `direction` has a deadline (else calls wait for as long as it takes). */
+  hasDeadline(direction: Direction): boolean {
+    return (direction === "read" ? this.#read : this.#write) !== Infinity;
+  }
+
   /** A byte moved: the idle clock starts again. One field write, no timer touched. */
   touch(): void {
     if (this.#idleMs > 0) this.#lastActive = performance.now();

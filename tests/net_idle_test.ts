@@ -322,3 +322,34 @@ pairTest(
     );
   },
 );
+
+pairTest(
+  "deadline: one first set while a receive, read or write is already parked times that call out",
+  async (p) => {
+    const settle = (call: Promise<unknown>, what: string): Promise<unknown> =>
+      deadline(outcome(call), 2000, `${what} parked before its deadline was set`);
+    const received = settle(p.server.receive(), "receive");
+    assert(await pending(received), "no deadline yet: receive parks");
+    p.server.setReadDeadline(Date.now() + 20);
+    assertInstanceOf(await received, Deno.errors.TimedOut);
+    p.server.setReadDeadline(null);
+
+    const read = settle(p.server.read(new Uint8Array(4)), "read");
+    assert(await pending(read), "the deadline was cleared: read parks");
+    p.server.setReadDeadline(Date.now() - 1000); // already past
+    assertInstanceOf(await read, Deno.errors.TimedOut);
+    p.server.setReadDeadline(null);
+
+    const written = settle(p.server.writeAll(new Uint8Array(16 * MiB)), "writeAll"); // the peer never reads
+    assert(await pending(written), "a full socket: the write parks");
+    p.server.setWriteDeadline(Date.now() + 20);
+    assertInstanceOf(await written, Deno.errors.TimedOut);
+
+    // A far deadline changes nothing for a parked call: the bytes still come.
+    const later = p.server.receive();
+    assert(await pending(later), "receive parks");
+    p.server.setReadDeadline(Date.now() + 60_000);
+    await p.client.write(bytes(42));
+    assertEquals(await deadline(later, 2000, "receive under a far deadline"), bytes(42));
+  },
+);
