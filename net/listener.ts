@@ -124,14 +124,22 @@ export class Listener<A extends Addr = Addr> implements AsyncIterable<Conn<A>>, 
     for (;;) {
       this.#open();
       let fd: number;
+      let peer: A | undefined;
       try {
-        fd = await this.#reg.io("read", () => this.#acceptOne(), options?.signal);
+        // The peer is decoded in the attempt, right after accept4 filled the
+        // one #peer buffer: by the time this await resumes, another accept()
+        // woken by the same event may have filled it with its own peer.
+        fd = await this.#reg.io("read", () => {
+          const got = this.#acceptOne();
+          if (got >= 0) peer = this.#peerOf(got);
+          return got;
+        }, options?.signal);
       } catch (err) {
         throw this.#closed && err instanceof Deno.errors.BadResource ? closedListener() : err;
       }
       if (fd >= 0) {
         this.#delay = 0;
-        return this.#wrap(fd);
+        return this.#wrap(fd, peer!);
       }
       await this.#backoff(); // BACKOFF: out of fds with nothing to shed
     }
@@ -165,9 +173,19 @@ export class Listener<A extends Addr = Addr> implements AsyncIterable<Conn<A>>, 
     return new Promise((resolve) => setTimeout(resolve, this.#delay));
   }
 
-  #wrap(fd: number): Conn<A> {
+  // The peer accept4 just stored in #peer; the fd is closed if it cannot be decoded.
+  #peerOf(fd: number): A {
     try {
-      const conn = new Conn(fd, this.#reactor, this.#peer.decode("tcp") as A);
+      return this.#peer.decode("tcp") as A;
+    } catch (err) {
+      sys.close(fd);
+      throw err;
+    }
+  }
+
+  #wrap(fd: number, peer: A): Conn<A> {
+    try {
+      const conn = new Conn(fd, this.#reactor, peer);
       if (this.#idleTimeout > 0) conn.setIdleTimeout(this.#idleTimeout);
       return conn;
     } catch (err) {

@@ -11,7 +11,7 @@
  */
 
 import { assert, assertEquals, assertInstanceOf, assertRejects, assertStrictEquals } from "@std/assert";
-import { type Conn, connect, type IoOptions, Reactor } from "../mod.ts";
+import { type Conn, connect, type IoOptions, listen, Reactor } from "../mod.ts";
 import { type Pair, tcpPair } from "./_conn_pair.ts";
 import { deadline, delay, MiB, payload } from "./_net_helpers.ts";
 
@@ -353,3 +353,25 @@ pairTest(
     assertEquals(await deadline(later, 2000, "receive under a far deadline"), bytes(42));
   },
 );
+
+Deno.test("accept: concurrent accepts woken by one event each get their own peer's address", async () => {
+  await using reactor = new Reactor();
+  using listener = listen({ hostname: "127.0.0.1", port: 0, reactor });
+  const accepts = [listener.accept(), listener.accept(), listener.accept()];
+  await delay(5); // all three parked: one event wakes them together
+  const clients = await Promise.all(
+    accepts.map(() => connect({ hostname: "127.0.0.1", port: listener.addr.port, reactor })),
+  );
+  const servers = await deadline(Promise.all(accepts), 2000, "the three accepts");
+  try {
+    for (const server of servers) {
+      const client = clients.find((c) => c.localAddr.port === server.remoteAddr.port);
+      assert(client !== undefined, `no client has port ${server.remoteAddr.port}`);
+      await server.write(bytes(7));
+      assertEquals(await deadline(client.receive(), 2000, "the byte at the peer remoteAddr names"), bytes(7));
+    }
+    assertEquals(new Set(servers.map((s) => s.remoteAddr.port)).size, 3, "three different peers");
+  } finally {
+    for (const conn of [...clients, ...servers]) conn.close();
+  }
+});
