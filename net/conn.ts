@@ -262,14 +262,15 @@ export class Conn<A extends Addr = Addr> implements Disposable {
   // method), then the op runs: its first attempt now, in this call.
   #start(kind: number, p: Uint8Array, what: string, options: IoOptions | undefined): Promise<unknown> {
     let size: number;
+    let signal: AbortSignal | undefined;
     try {
       size = checkBytes(p, what);
-      checkIoOptions(options);
+      signal = checkIoOptions(options);
     } catch (err) {
       return Promise.reject(err);
     }
     if (size === 0) return Promise.resolve(0);
-    return this.#io(kind, p, size, options?.signal);
+    return this.#io(kind, p, size, signal);
   }
 
   /**
@@ -304,12 +305,13 @@ export class Conn<A extends Addr = Addr> implements Disposable {
         ),
       );
     }
+    let signal: AbortSignal | undefined;
     try {
-      checkIoOptions(options);
+      signal = checkIoOptions(options);
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#io(SCRATCH, scratch, scratch.byteLength, options?.signal) as Promise<
+    return this.#io(SCRATCH, scratch, scratch.byteLength, signal) as Promise<
       Uint8Array<ArrayBuffer> | null
     >;
   }

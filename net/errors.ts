@@ -88,14 +88,19 @@ export function isAbortSignal(value: unknown): boolean {
   }
 }
 
-/** Throws a TypeError unless `options` is undefined or `{ signal?: AbortSignal }`. */
-export function checkIoOptions(options: unknown): void {
-  if (options === undefined) return;
+/**
+ * Throws a TypeError unless `options` is undefined or `{ signal?: AbortSignal }`;
+ * returns the signal, read once (a getter could answer differently, or
+ * throw, the second time).
+ */
+export function checkIoOptions(options: unknown): AbortSignal | undefined {
+  if (options === undefined) return undefined;
   if (options === null || typeof options !== "object") throw new TypeError("options must be an object");
   const signal = (options as { signal?: unknown }).signal;
   if (signal !== undefined && !isAbortSignal(signal)) {
     throw new TypeError("options.signal must be an AbortSignal");
   }
+  return signal as AbortSignal | undefined;
 }
 
 /** Throws a TypeError unless `value` is a boolean (no silent truthiness). */

@@ -120,7 +120,7 @@ export class Listener<A extends Addr = Addr> implements AsyncIterable<Conn<A>>, 
 
   /** The next connection. Rejects with BadResource once the listener is closed (also while waiting). */
   async accept(options?: IoOptions): Promise<Conn<A>> {
-    checkIoOptions(options);
+    const signal = checkIoOptions(options);
     for (;;) {
       this.#open();
       let fd: number;
@@ -133,7 +133,7 @@ export class Listener<A extends Addr = Addr> implements AsyncIterable<Conn<A>>, 
           const got = this.#acceptOne();
           if (got >= 0) peer = this.#peerOf(got);
           return got;
-        }, options?.signal);
+        }, signal);
       } catch (err) {
         throw this.#closed && err instanceof Deno.errors.BadResource ? closedListener() : err;
       }

@@ -375,3 +375,33 @@ Deno.test("accept: concurrent accepts woken by one event each get their own peer
     for (const conn of [...clients, ...servers]) conn.close();
   }
 });
+
+pairTest(
+  "receive/read/write read options.signal once: a getter that throws on a second read never makes them throw",
+  async (p) => {
+    const calls: [string, (options: IoOptions) => Promise<unknown>][] = [
+      ["receive", (o) => p.server.receive(o)],
+      ["read", (o) => p.server.read(new Uint8Array(4), o)],
+      ["write", (o) => p.server.write(new Uint8Array(4), o)],
+    ];
+    for (const [what, call] of calls) {
+      let reads = 0;
+      const options = {
+        get signal(): AbortSignal | undefined {
+          if (reads++ > 0) throw new Error("read twice");
+          return undefined;
+        },
+      };
+      await p.client.write(bytes(1)); // something to read: receive and read settle at once
+      await delay(5);
+      let result: Promise<unknown>;
+      try {
+        result = call(options);
+      } catch (err) {
+        throw new Error(`${what} threw instead of returning a promise: ${err}`);
+      }
+      await deadline(result, 2000, what);
+      assertEquals(reads, 1, `${what} read options.signal once`);
+    }
+  },
+);
