@@ -10,8 +10,6 @@
 
 import {
   checkFd,
-  EPOLLIN,
-  EPOLLOUT,
   getsockopt,
   IPPROTO_TCP,
   setsockopt,
@@ -25,7 +23,7 @@ import {
   TCP_NODELAY,
 } from "../ffi/mod.ts";
 import { Reactor, type Registration } from "../reactor/mod.ts";
-import { IoOp, startIo } from "../reactor/registration.ts";
+import { IoOp, retryParked, startIo } from "../reactor/registration.ts";
 import type { Addr } from "./addr.ts";
 import { checkBoolean, checkBytes, checkIoOptions, closedError, interruptedError } from "./errors.ts";
 import * as sys from "./sys.ts";
@@ -439,14 +437,14 @@ export class Conn<A extends Addr = Addr> implements Disposable {
   }
 
   // Calls parked while the direction had no deadline wait without its
-  // signal: the first deadline wakes them (a spurious event, which every
-  // waiter tolerates), and each attempt checks the deadline and waits again
-  // under it. Moving a deadline that exists stays a field write.
+  // signal: the first deadline makes them try again now, and each attempt
+  // checks the deadline and waits again under it. Moving a deadline that
+  // exists stays a field write.
   #setDeadline(direction: Direction, at: number): void {
     const timers = this.#timersOf();
     const had = timers.hasDeadline(direction);
     timers.setDeadline(direction, at);
-    if (!had && at !== Infinity) this.#reg.dispatch(direction === "read" ? EPOLLIN : EPOLLOUT);
+    if (!had && at !== Infinity) retryParked(this.#reg, direction);
   }
 
   /**

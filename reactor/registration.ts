@@ -251,6 +251,7 @@ let make: (
 let detachRegistration: (registration: Registration, message: string) => void;
 let deliver: (registration: Registration, events: number) => void;
 let resume: (registration: Registration, op: IoOp) => void;
+let retry: (registration: Registration, bit: number) => void;
 let making = false; // only `make` may construct (the constructor is private in TypeScript only)
 
 /** Made by `Reactor.register`: a new registration of `fd` (the arguments already checked). */
@@ -277,6 +278,16 @@ export function dispatchEvent(registration: Registration, events: number): void 
 export function startIo(registration: Registration, direction: Direction, op: IoOp): void {
   op.bit = direction === "read" ? READABLE : WRITABLE;
   resume(registration, op);
+}
+
+/**
+ * Internal to the package: tries every io() parked on `direction` again
+ * now, leaving the readiness cache as it is, because something its attempt
+ * checks has changed (the net layer: a deadline was set). An op that still
+ * gets WOULD_BLOCK parks again; readable()/writable() waits stay parked.
+ */
+export function retryParked(registration: Registration, direction: Direction): void {
+  retry(registration, direction === "read" ? READABLE : WRITABLE);
 }
 
 /** Called by the reactor once the fd is out of the set: the registration goes inert, its waits reject. */
@@ -356,6 +367,7 @@ export class Registration implements Disposable {
     detachRegistration = (registration, message) => registration.#detach(message);
     deliver = (registration, events) => registration.#dispatch(events);
     resume = (registration, op) => registration.#run(op);
+    retry = (registration, bit) => registration.#retryParked(bit);
   }
 
   /** The registered fd. */
@@ -502,6 +514,21 @@ export class Registration implements Disposable {
     if (n !== WOULD_BLOCK) return op.done(n);
     this.#clear(op.bit);
     this.#park(op.bit, op, op.signal); // sticky-closed (nothing cleared): wait anyway
+  }
+
+  #retryParked(bit: number): void {
+    const waiters = bit === READABLE ? this.#readers : this.#writers;
+    if (waiters === null) return;
+    const ops: IoOp[] = [];
+    let rest: Waiters = null; // readable()/writable() promises: no attempt to run
+    for (const w of Array.isArray(waiters) ? waiters : [waiters]) {
+      if (w instanceof IoOp) ops.push(w);
+      else rest = added(rest, w);
+    }
+    if (bit === READABLE) this.#readers = rest;
+    else this.#writers = rest;
+    for (const op of ops) unparked(op); // all first, as an event does (see wakeAll)
+    for (const op of ops) this.#attempt(op);
   }
 
   /** Whether this registration keeps the process alive while the reactor waits (the default). */
