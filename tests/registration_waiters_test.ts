@@ -18,6 +18,7 @@ import {
   reactorTest,
   within,
 } from "./_reactor_helpers.ts";
+import { retryParked } from "../reactor/registration.ts";
 
 const ONE = new Uint8Array([1]);
 
@@ -239,6 +240,30 @@ reactorTest(
       Deno.errors.BadResource,
     );
     assertEquals(attempts, 0, "the fd may be closed and its number reused: no attempt after deregister");
+  },
+  { variants: PARK_VARIANTS, group: "registration" },
+);
+
+reactorTest(
+  "waiters: retryParked runs parked io() attempts again, leaves readable() waits parked and the cache not ready",
+  async (t) => {
+    const [a] = makeSocketpair(t.fds);
+    const reg = t.reactor.register(a, { readable: true, trigger: "edge" });
+    let attempts = 0;
+    let answer: number = WOULD_BLOCK;
+    const op = reg.io("read", () => (attempts++, answer));
+    const wait = reg.readable();
+    assert(await isPending(op) && await isPending(wait), "both park");
+    retryParked(reg, "read");
+    assertEquals(attempts, 2, "the parked attempt ran again");
+    assert(await isPending(op), "still WOULD_BLOCK: parked again");
+    assert(await isPending(wait), "a readable() wait is not an attempt: it stays parked");
+    assert(await isPending(reg.readable()), "no event came: the cache still says not ready");
+    answer = 3;
+    retryParked(reg, "read");
+    assertEquals(await within(op, 2000, "the retried io()"), 3);
+    reg.deregister();
+    await assertRejects(() => wait);
   },
   { variants: PARK_VARIANTS, group: "registration" },
 );
