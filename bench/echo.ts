@@ -18,7 +18,7 @@ import * as load from "./lib/load.ts";
 import { runToEnd } from "./lib/proc.ts";
 import * as report from "./lib/report.ts";
 
-const { num, percent, rate, ratio, times } = report;
+const { num, percent, rate, ratio } = report;
 const SCENARIOS: load.Scenario[] = [
   { name: "pingpong-1", conns: 1, size: 64, depth: 1 }, // every message wakes the loop
   { name: "pingpong-100", conns: 100, size: 64, depth: 1 }, // batches per wait
@@ -47,45 +47,31 @@ const GOALS: load.Goal[] = [
 ];
 
 async function servers(base?: string): Promise<{ servers: load.Server[]; skipped: string[] }> {
-  const peer = (name: string, argv: string[], env?: Record<string, string>): load.Server => ({
-    name,
-    argv: [...argv, "--port", "0"],
-    env,
-  });
+  const run = [Deno.execPath(), "run", "--allow-ffi", "--allow-env", "--allow-read"];
   const ours = (mode: string, dir = "."): load.Server => ({
     name: dir === "." ? `epoll-${mode}` : `epoll-${mode}@base`,
-    argv: [
-      Deno.execPath(),
-      ..."run --allow-ffi --allow-env --allow-read".split(" "),
-      `${dir}/examples/echo.ts`,
-      "--port",
-      "0",
-      "--mode",
-      mode,
-    ],
+    argv: [...run, `${dir}/examples/echo.ts`, "--mode", mode],
     ours: dir === ".",
   });
-  const list = [
-    { name: "c", argv: [await compileC("examples/echo.c", "echo"), "--port", "0", "--mode", "et"] },
+  const list: load.Server[] = [
+    { name: "c", argv: [await compileC("examples/echo.c", "echo"), "--mode", "et"] },
     ours("et"),
     ours("lt"),
     ...(base === undefined ? [] : [ours("et", base), ours("lt", base)]),
-    peer("deno-listen", [Deno.execPath(), "run", "--allow-net", "bench/peers/deno_listen.ts"]),
+    { name: "deno-listen", argv: [Deno.execPath(), "run", "--allow-net", "bench/peers/deno_listen.ts"] },
   ];
   const skipped: string[] = [];
   if ((await runToEnd(["node", "--version"], {}, 10_000)).ok) {
-    list.push(peer("node-net", ["node", "bench/peers/node_net.mjs"]));
+    list.push({ name: "node-net", argv: ["node", "bench/peers/node_net.mjs"] });
   } else skipped.push("node-net: `node` not found");
   const go = await buildGo();
   // GOMAXPROCS=1: one thread running Go code, like the single-threaded loops it is compared with.
-  if ("path" in go) list.push(peer("go-net", [go.path], { GOMAXPROCS: "1" }));
+  if ("path" in go) list.push({ name: "go-net", argv: [go.path], env: { GOMAXPROCS: "1" } });
   else skipped.push(`go-net: ${go.reason}`);
   return { servers: list, skipped };
 }
 
 function tables(sums: load.Summary[]): (string | null)[] {
-  const vsC = (metric: load.Metric) => (m: load.Sample, s: load.Summary): string =>
-    times(ratio(m[metric], load.value(sums, "c", s.scenario, metric)));
   const sat = (s: load.Summary): string =>
     s.saturated ? ` SAT${s.saturated < s.runs ? ` ${s.saturated}/${s.runs}` : ""}` : "";
   const byKind = (m: load.Sample): string => {
@@ -103,8 +89,8 @@ function tables(sums: load.Summary[]): (string | null)[] {
       ["CPU µs/msg", (m) => num(m.cpuUsPerMsg)],
       ["user", (m) => num(m.userUsPerMsg)],
       ["sys", (m) => num(m.sysUsPerMsg)],
-      ["× C msgs/s", vsC("msgsPerSec")],
-      ["× C CPU", vsC("cpuUsPerMsg")],
+      ["× C msgs/s", load.versusCell(sums, "msgsPerSec", "c")],
+      ["× C CPU", load.versusCell(sums, "cpuUsPerMsg", "c")],
       ["loadgen", (m, s) => percent(m.loadgenCpu) + sat(s)],
       ["other", (m) => percent(m.otherCpu) + ((m.otherCpu ?? 0) > load.NOISY ? " NOISY" : "")],
     ], (m) => m.msgsPerSec !== null),
@@ -129,29 +115,24 @@ function chart(sums: load.Summary[], names: string[], scenarios: load.Scenario[]
     load.value(sums, server, sc, metric);
   const groups = scenarios.filter((s) => !s.idle).map((s) => s.name);
   const idle = scenarios.filter((s) => s.idle).map((s) => s.name);
-  const vsC = (metric: load.Metric): (number | null)[][] =>
-    names.map((n) => groups.map((sc) => ratio(get(n, sc, metric), get("c", sc, metric))));
-  const c1 = { reference: { value: 1, label: "c = 1" }, cap: 3 };
+  const vsC = (title: string, metric: load.Metric): Panel => ({
+    title: `${title} relative to C (${metric === "msgsPerSec" ? "higher" : "lower"} is better)`,
+    groups,
+    values: names.map((n) => groups.map((sc) => ratio(get(n, sc, metric), get("c", sc, metric)))),
+    reference: { value: 1, label: "c = 1" },
+    cap: 3,
+  });
   const panels: Panel[] = [
-    { title: "Throughput relative to C (higher is better)", groups, values: vsC("msgsPerSec"), ...c1 },
-    {
-      title: "Server CPU per message relative to C (lower is better)",
-      groups,
-      values: vsC("cpuUsPerMsg"),
-      ...c1,
-    },
+    vsC("Throughput", "msgsPerSec"),
+    vsC("Server CPU per message", "cpuUsPerMsg"),
     {
       title: "KiB of RSS per idle connection (lower is better)",
       groups: idle,
       values: names.map((n) => idle.map((sc) => get(n, sc, "kibPerConn"))),
     },
   ];
-  return barChart(
-    "Echo servers: @libc/epoll vs C, Deno, Node, Go",
-    sub,
-    names,
-    panels.filter((p) => p.groups.length),
-  );
+  const title = "Echo servers: @libc/epoll vs C, Deno, Node, Go";
+  return barChart(title, sub, names, panels.filter((p) => p.groups.length));
 }
 
 if (import.meta.main) {

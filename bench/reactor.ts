@@ -21,7 +21,7 @@
 
 import { compileC } from "./lib/build.ts";
 import * as load from "./lib/load.ts";
-import { num, rate, ratio, times } from "./lib/report.ts";
+import { num, rate, ratio } from "./lib/report.ts";
 
 const SCENARIOS: load.Scenario[] = [
   { name: "pipeline-100", conns: 100, size: 64, depth: 16 },
@@ -29,39 +29,33 @@ const SCENARIOS: load.Scenario[] = [
 ];
 const TARGET = 1.5; // reactor CPU per event ≤ 1.5× the bare FFI loop
 
-async function servers(): Promise<{ servers: load.Server[]; skipped: string[] }> {
-  const c = await compileC("examples/echo.c", "echo");
-  const echo = [
-    Deno.execPath(),
-    ..."run --allow-ffi --allow-read bench/servers/reactor_echo.ts --port 0".split(" "),
-  ];
+async function servers(): Promise<{ servers: load.Server[] }> {
+  const echo = [Deno.execPath(), "run", "--allow-ffi", "--allow-read", "bench/servers/reactor_echo.ts"];
   const reactor = (name: string, ...flags: string[]): load.Server => ({
     name,
     argv: [...echo, "--mode", "reactor", ...flags],
     ours: name === "reactor", // the target is for the defaults
   });
   const list = [
-    { name: "c", argv: [c, "--port", "0", "--mode", "lt"] },
+    { name: "c", argv: [await compileC("examples/echo.c", "echo"), "--mode", "lt"] },
     { name: "ffi", argv: [...echo, "--mode", "ffi"] },
     reactor("reactor"),
     reactor("reactor-park", "--busy-wait", "0"),
     reactor("reactor-worker", "--strategy", "worker"),
     reactor("reactor-worker-park", "--strategy", "worker", "--busy-wait", "0"),
   ];
-  return { servers: list, skipped: [] };
+  return { servers: list };
 }
 
 function tables(sums: load.Summary[]): (string | null)[] {
-  const cpuVs = (server: string) => (m: load.Sample, s: load.Summary): string =>
-    times(ratio(m.cpuUsPerMsg, load.value(sums, server, s.scenario, "cpuUsPerMsg")));
   return [load.summaryTable(sums, [
     ["msgs/s", (m) => rate(m.msgsPerSec)],
     ["p50 µs", (m) => num(m.p50Us)],
     ["CPU µs/msg", (m) => num(m.cpuUsPerMsg)],
     ["user", (m) => num(m.userUsPerMsg)],
     ["sys", (m) => num(m.sysUsPerMsg)],
-    ["× C", cpuVs("c")],
-    ["× ffi", cpuVs("ffi")],
+    ["× C", load.versusCell(sums, "cpuUsPerMsg", "c")],
+    ["× ffi", load.versusCell(sums, "cpuUsPerMsg", "ffi")],
     ["events/wait", (m) => num(ratio(m.loop?.events, m.loop?.waits))],
     ["parks/msg", (m) => num(m.loop?.parks)],
     ["poller syscalls/msg", (m) => num(m.loop?.syscalls)],

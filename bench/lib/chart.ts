@@ -29,10 +29,14 @@ const W = 980, LEFT = 64, RIGHT = 56, PLOT = 220, PANEL = 24 + PLOT + 40, TOP = 
 const COLORS = ["#4d4d4d", "#1f77b4", "#74b3e0", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2"];
 
 const esc = (s: string): string => s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+const f1 = (n: number): string => n.toFixed(1);
 const text = (x: number, y: number, s: string, cls: string, anchor = "middle"): string =>
-  `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" text-anchor="${anchor}" class="${cls}">${esc(s)}</text>`;
+  `<text x="${f1(x)}" y="${f1(y)}" text-anchor="${anchor}" class="${cls}">${esc(s)}</text>`;
+const color = (i: number): string => COLORS[i % COLORS.length];
+const rect = (x: number, y: number, w: number, h: number, fill: string, inner = ""): string =>
+  `<rect x="${f1(x)}" y="${f1(y)}" width="${f1(w)}" height="${f1(h)}" fill="${fill}">${inner}</rect>`;
 const hline = (y: number, attrs: string): string =>
-  `<line x1="${LEFT}" x2="${W - RIGHT}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" ${attrs}/>`;
+  `<line x1="${LEFT}" x2="${W - RIGHT}" y1="${f1(y)}" y2="${f1(y)}" ${attrs}/>`;
 
 /** Maps a value to a height in [0, PLOT] and lists the axis ticks. */
 function scale(p: Panel): { h: (v: number) => number; ticks: number[] } {
@@ -78,10 +82,7 @@ function panel(p: Panel, series: string[], top: number): string[] {
       const bh = h(v);
       const mark = !p.log && p.cap !== undefined && v > p.cap ? "▲" : "";
       out.push(
-        `<rect x="${(x + 1).toFixed(1)}" y="${(y0 - bh).toFixed(1)}" width="${(bw - 2).toFixed(1)}" ` +
-          `height="${bh.toFixed(1)}" fill="${COLORS[s % COLORS.length]}"><title>${
-            esc(`${name}: ${num(v)}`)
-          }</title></rect>`,
+        rect(x + 1, y0 - bh, bw - 2, bh, color(s), `<title>${esc(`${name}: ${num(v)}`)}</title>`),
         text(x + bw / 2, y0 - bh - 4, mark + num(v), "val"),
       );
     });
@@ -101,15 +102,12 @@ text { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans
 export function barChart(title: string, subtitle: string[], series: string[], panels: Panel[]): string {
   const height = TOP + panels.length * PANEL + 8;
   const body = [
-    `<rect width="${W}" height="${height}" fill="#fff"/>`,
+    rect(0, 0, W, height, "#fff"),
     text(LEFT, 28, title, "title", "start"),
     ...subtitle.slice(0, 2).map((line, i) => text(LEFT, 48 + i * 16, line, "sub", "start")),
     ...series.flatMap((s, i) => {
       const x = LEFT + i * Math.min(140, (W - LEFT) / series.length);
-      return [
-        `<rect x="${x}" y="74" width="14" height="14" fill="${COLORS[i % COLORS.length]}"/>`,
-        text(x + 20, 86, s, "legend", "start"),
-      ];
+      return [rect(x, 74, 14, 14, color(i)), text(x + 20, 86, s, "legend", "start")];
     }),
     ...panels.flatMap((p, i) => panel(p, series, TOP + i * PANEL)),
   ];

@@ -16,7 +16,7 @@ import { compileC, ROOT } from "./build.ts";
 import * as report from "./report.ts";
 import * as proc from "./proc.ts";
 
-/** A server under test; `argv` runs from the repository root and prints `listening on HOST:PORT`. */
+/** A server under test: `argv` (run from the root, `--port 0` appended) prints `listening on HOST:PORT`. */
 export interface Server {
   name: string;
   argv: string[];
@@ -144,17 +144,11 @@ export function pollerCounters(line: string): Record<string, number> {
 /** The client (bench/stress/client.c) on CPU 1, connected: all of `sc.conns` are up once this resolves. */
 async function client(
   cfg: RunConfig,
-  srv: Running,
-  sc: Scenario,
+  { host, port }: Running,
+  { conns, size, depth }: Scenario,
   onLine?: (l: string) => void,
 ): Promise<proc.Child> {
-  const flags = proc.flags({
-    host: srv.host,
-    port: srv.port,
-    conns: sc.conns,
-    size: sc.size,
-    depth: sc.depth,
-  });
+  const flags = proc.flags({ host, port, conns, size, depth });
   const argv = ["taskset", "-c", String(LOADGEN_CPU), cfg.loadgen, ...flags];
   const c = proc.spawn("client", argv, { cwd: ROOT, stdin: true, onStdoutLine: onLine });
   if ((await c.stdout.waitFor((l) => l.startsWith("up "), START_MS)) === null || counters(c).up === 0) {
@@ -192,16 +186,8 @@ const PERF_EVENTS = [
 ];
 const PERF_INTERVAL_MS = 100;
 
-/** One line of `perf stat -x , -I` output, and when it arrived. */
-interface PerfLine {
-  at: number;
-  csv: string;
-}
-
-/** Whether `perf stat` can count syscall tracepoints here (it needs tracefs mounted). */
-export async function perfUsable(): Promise<boolean> {
-  return (await proc.runToEnd(["perf", "stat", "-e", "raw_syscalls:sys_enter", "true"], {}, 10_000)).ok;
-}
+/** Lines of `perf stat -x , -I` output, each with when it arrived. */
+type PerfLine = { at: number; csv: string };
 
 /** perf counting the server's syscalls in 100 ms intervals, each line stamped on arrival. */
 async function attachPerf(pid: number): Promise<{ child: proc.Child; lines: PerfLine[] }> {
@@ -234,38 +220,25 @@ function perMessage(lines: PerfLine[], from: number, to: number, msgsPerSec: num
 
 // ---------------------------------------------------------------- one run
 
-interface Mark {
-  at: number;
-  cpu: proc.CpuTimes;
-  busy: number;
-}
+/** What the client's `load {json}` line holds. */
+type LoadReport = Record<
+  "messages" | "msgsPerSec" | "mbPerSec" | "p50Us" | "p99Us" | "cpuUserS" | "cpuSysS" | "wallS" | "errors",
+  number
+>;
 
-interface LoadReport {
-  messages: number;
-  msgsPerSec: number;
-  mbPerSec: number;
-  p50Us: number;
-  p99Us: number;
-  cpuUserS: number;
-  cpuSysS: number;
-  wallS: number;
-  errors: number;
-}
-
-function empty(): Sample {
-  return {
-    ...Object.fromEntries(METRICS.map((k) => [k, null])) as Record<Metric, null>,
-    syscalls: null,
-    loop: null,
-    errors: 0,
-  };
-}
+/** A sample with nothing measured: what a run of one kind spreads its own metrics over. */
+const EMPTY: Sample = {
+  ...Object.fromEntries(METRICS.map((k) => [k, null])) as Record<Metric, null>,
+  syscalls: null,
+  loop: null,
+  errors: 0,
+};
 
 async function driveLoad(cfg: RunConfig, srv: Running, sc: Scenario): Promise<Sample> {
-  const marks: Mark[] = [];
+  const marks: { at: number; cpu: proc.TreeStat; busy: number }[] = [];
   const mark = (l: string): void => {
     if (!l.startsWith("start ") && !l.startsWith("stop ")) return;
-    const cpu = proc.treeCpu(srv.child.pid);
+    const cpu = proc.treeStat(srv.child.pid);
     marks.push({ at: performance.now(), cpu, busy: proc.busySeconds([SERVER_CPU, LOADGEN_CPU]) });
   };
   const perf = cfg.syscalls ? await attachPerf(srv.child.pid) : null;
@@ -280,7 +253,7 @@ async function driveLoad(cfg: RunConfig, srv: Running, sc: Scenario): Promise<Sa
     const server = b.cpu.user + b.cpu.sys - a.cpu.user - a.cpu.sys;
     const loadgenCpu = r.cpuUserS + r.cpuSysS;
     return {
-      ...empty(),
+      ...EMPTY,
       msgsPerSec: r.msgsPerSec,
       mbPerSec: r.mbPerSec,
       p50Us: r.p50Us,
@@ -301,10 +274,10 @@ async function driveLoad(cfg: RunConfig, srv: Running, sc: Scenario): Promise<Sa
 
 /** RSS once two readings 100 ms apart agree within 0.5% (at most ~3 s). */
 async function settledRss(pid: number): Promise<number> {
-  let last = proc.treeRssKiB(pid);
+  let last = proc.treeStat(pid).rssKiB;
   for (let i = 0; i < 30; i++) {
     await proc.delay(100);
-    const now = proc.treeRssKiB(pid);
+    const now = proc.treeStat(pid).rssKiB;
     if (Math.abs(now - last) <= last * 0.005) return now;
     last = now;
   }
@@ -319,13 +292,13 @@ async function driveIdle(cfg: RunConfig, srv: Running, sc: Scenario): Promise<Sa
   const lg = await client(cfg, srv, sc);
   try {
     const after = await settledRss(srv.child.pid);
-    const cpu0 = proc.treeCpu(srv.child.pid), t0 = performance.now();
+    const cpu0 = proc.treeStat(srv.child.pid), t0 = performance.now();
     await proc.delay(1000);
-    const cpu1 = proc.treeCpu(srv.child.pid);
+    const cpu1 = proc.treeStat(srv.child.pid);
     const used = Math.max(0, cpu1.user - cpu0.user + (cpu1.sys - cpu0.sys)); // float sums can dip below 0 ("-0%")
     const idleCpu = used / ((performance.now() - t0) / 1000);
     const n = counters(lg);
-    return { ...empty(), kibPerConn: (after - before) / n.up, idleCpu, errors: n.failed + n.dropped + n.bad };
+    return { ...EMPTY, kibPerConn: (after - before) / n.up, idleCpu, errors: n.failed + n.dropped + n.bad };
   } finally {
     await lg.stop();
   }
@@ -340,14 +313,10 @@ function loopStats(out: string[], size: number): Record<string, number> | null {
 }
 
 async function runOnce(cfg: RunConfig, s: Server, sc: Scenario): Promise<Sample> {
-  const argv = ["sh", "-c", RAISE_NOFILE, "sh", "taskset", "-c", String(SERVER_CPU), ...s.argv];
+  const pinned = ["taskset", "-c", String(SERVER_CPU), ...s.argv, "--port", "0"];
+  const argv = ["sh", "-c", RAISE_NOFILE, "sh", ...pinned];
   const srv = await startListening(s.name, argv, { cwd: ROOT, env: s.env });
-  let sample: Sample;
-  try {
-    sample = await (sc.idle ? driveIdle(cfg, srv, sc) : driveLoad(cfg, srv, sc));
-  } finally {
-    await srv.child.stop();
-  }
+  const sample = await (sc.idle ? driveIdle : driveLoad)(cfg, srv, sc).finally(() => srv.child.stop());
   return sc.idle ? sample : { ...sample, loop: loopStats(srv.child.stdout.tail, sc.size) };
 }
 
@@ -360,9 +329,7 @@ async function measure(cfg: RunConfig, s: Server, sc: Scenario, run: number): Pr
     record.attempts++;
     try {
       const sample = await runOnce(cfg, s, sc);
-      if (record.sample === null || (sample.otherCpu ?? 0) < (record.sample.otherCpu ?? 0)) {
-        record.sample = sample;
-      }
+      if ((sample.otherCpu ?? 0) < (record.sample?.otherCpu ?? Infinity)) record.sample = sample;
       delete record.failure;
     } catch (e) {
       record.failure ??= e instanceof Error ? e.message : String(e);
@@ -406,10 +373,11 @@ export async function runAll(
   return records;
 }
 
+/** Each key's median over the records present (a key one lacks counts as 0 there); null if none. */
 function medianOf(records: (Record<string, number> | null)[]): Record<string, number> | null {
-  if (records.length === 0) return null;
-  const keys = [...new Set(records.flatMap((r) => Object.keys(r!)))];
-  return Object.fromEntries(keys.map((k) => [k, median(records.map((r) => r![k] ?? 0)) ?? 0]));
+  const rs = records.filter((r) => r !== null);
+  const keys = [...new Set(rs.flatMap(Object.keys))];
+  return rs.length ? Object.fromEntries(keys.map((k) => [k, median(rs.map((r) => r[k] ?? 0)) ?? 0])) : null;
 }
 
 /** The median of every field over the runs of each server in each scenario. */
@@ -418,11 +386,13 @@ export function summarize(records: RunRecord[], servers: Server[], scenarios: Sc
     servers.map((s): Summary => {
       const samples = records.filter((r) => r.scenario === sc.name && r.server === s.name && r.sample)
         .map((r) => r.sample!);
-      const m = empty();
-      for (const key of METRICS) m[key] = median(samples.map((x) => x[key]));
-      m.syscalls = medianOf(samples.map((x) => x.syscalls).filter((r) => r !== null));
-      m.loop = medianOf(samples.map((x) => x.loop).filter((r) => r !== null));
-      m.errors = samples.reduce((n, x) => n + x.errors, 0);
+      const medians = METRICS.map((k) => [k, median(samples.map((x) => x[k]))]);
+      const m: Sample = {
+        ...Object.fromEntries(medians) as Record<Metric, number | null>,
+        syscalls: medianOf(samples.map((x) => x.syscalls)),
+        loop: medianOf(samples.map((x) => x.loop)),
+        errors: samples.reduce((n, x) => n + x.errors, 0),
+      };
       const saturated = samples.filter((x) => (x.loadgenCpu ?? 0) >= SATURATED).length;
       return {
         scenario: sc.name,
@@ -454,11 +424,17 @@ export function summaryTable(
   return rows.length ? table(["scenario", "server", ...columns.map(([header]) => header)], rows) : null;
 }
 
-/** A target: in `scenario`, a server's `metric` held to a limit made from the same metric of other servers there. */
+/** A cell: the median `metric` as a multiple of `ref`'s in the same scenario ("1.23×"). */
+export const versusCell = (sums: Summary[], metric: Metric, ref: string) => (m: Sample, s: Summary): string =>
+  report.times(report.ratio(m[metric], value(sums, ref, s.scenario, metric)));
+
+/**
+ * A target: in `scenario`, a server's `metric` held to a limit made from the same metric of other
+ * servers there (at most the limit; at least, for throughputs); `goal` says it in words.
+ */
 export interface Goal {
   scenario: string;
   metric: Metric;
-  atMost: boolean;
   goal: string;
   limit: (get: (server: string) => number | null) => number | null;
 }
@@ -467,7 +443,7 @@ const LOWER_IS_BETTER: readonly Metric[] = ["p50Us", "p99Us", "cpuUsPerMsg", "ki
 
 /** The goal "`metric` ≤ (or ≥, for throughputs) `limit`", in words: `goal`. */
 export function goal(scenario: string, metric: Metric, goal: string, limit: Goal["limit"]): Goal {
-  return { scenario, metric, atMost: LOWER_IS_BETTER.includes(metric), goal, limit };
+  return { scenario, metric, goal, limit };
 }
 
 /** The goal "`metric` ≤ (or ≥, for throughputs) `k` × `ref`'s". */
@@ -481,13 +457,9 @@ export function checkGoals(sums: Summary[], ours: string[], goals: Goal[]): repo
   return ours.flatMap((server) =>
     goals.filter((g) => sums.some((s) => s.scenario === g.scenario && s.server === server)).map((g) => {
       const get = (name: string): number | null => value(sums, name, g.scenario, g.metric);
-      const limit = g.limit(get);
-      return check(
-        `${server} ${g.scenario}: ${g.goal}`,
-        get(server),
-        g.atMost,
-        Number.isFinite(limit) ? limit : null,
-      );
+      const limit = g.limit(get), atMost = LOWER_IS_BETTER.includes(g.metric);
+      const name = `${server} ${g.scenario}: ${g.goal}`;
+      return check(name, get(server), atMost, Number.isFinite(limit) ? limit : null);
     })
   );
 }
@@ -495,10 +467,8 @@ export function checkGoals(sums: Summary[], ours: string[], goals: Goal[]): repo
 /** What the runner needs from the machine, or why it cannot run here. */
 async function preflight(): Promise<string | null> {
   if (navigator.hardwareConcurrency < 2) return "needs 2 CPUs (server on CPU 0, load generator on CPU 1)";
-  if (!(await proc.runToEnd(["taskset", "-c", "0", "true"], {}, 10_000)).ok) {
-    return "`taskset` (util-linux) is not usable";
-  }
-  return null;
+  const taskset = (await proc.runToEnd(["taskset", "-c", "0", "true"], {}, 10_000)).ok;
+  return taskset ? null : "`taskset` (util-linux) is not usable";
 }
 
 /** A load benchmark: what differs between `bench:echo` and `bench:reactor`. */
@@ -507,7 +477,7 @@ export interface Bench {
   name: string;
   scenarios: Scenario[];
   /** The servers, and the ones that cannot run here (with why); `base` is `--base DIR`. */
-  servers: (base: string | undefined) => Promise<{ servers: Server[]; skipped: string[] }>;
+  servers: (base: string | undefined) => Promise<{ servers: Server[]; skipped?: string[] }>;
   /** Targets, checked for the servers marked `ours`. */
   goals: Goal[];
   tables: (sums: Summary[]) => (string | null)[];
@@ -534,7 +504,9 @@ async function main(b: Bench): Promise<number> {
     loadgen: await compileC("bench/stress/client.c", "client"),
     warmup: 0.5,
     duration: Number(f.duration ?? (f.quick ? 1.5 : 2)),
-    syscalls: f.syscalls && await perfUsable(),
+    // perf can count syscall tracepoints only with tracefs mounted.
+    syscalls: f.syscalls &&
+      (await proc.runToEnd(["perf", "stat", "-e", PERF_EVENTS[0], "true"], {}, 10_000)).ok,
     retries: 1,
   };
   if (f.syscalls && !cfg.syscalls) {
@@ -546,7 +518,8 @@ async function main(b: Bench): Promise<number> {
     all.some((x) => only.includes(x.name)) ? all.filter((x) => only.includes(x.name)) : all;
   const found = await b.servers(f.base);
   const [servers, scenarios] = [pick(found.servers), pick(b.scenarios)];
-  for (const s of found.skipped) console.error(`note: skipping ${s}`);
+  const skipped = found.skipped ?? [];
+  for (const s of skipped) console.error(`note: skipping ${s}`);
   const records = await runAll(cfg, servers, scenarios, runs);
   const sums = summarize(records, servers, scenarios);
   const targets = checkGoals(sums, servers.filter((s) => s.ours).map((s) => s.name), b.goals);
@@ -560,7 +533,7 @@ async function main(b: Bench): Promise<number> {
     config: { ...cfg, runs },
     scenarios,
     servers,
-    skipped: found.skipped,
+    skipped,
     summaries: sums,
     targets,
     runs: records,

@@ -27,7 +27,8 @@ export class Lines {
   readonly tail: string[] = [];
   /** Resolves at EOF. */
   readonly done: Promise<void>;
-  #waiters: { match: (line: string) => boolean; resolve: (line: string | null) => void }[] = [];
+  /** Each is called with every line, and with null at EOF. */
+  #waiters = new Set<(line: string | null) => void>();
   #closed = false;
 
   /** Starts reading `stream`. */
@@ -40,14 +41,14 @@ export class Lines {
     const seen = this.tail.find(match);
     if (seen !== undefined || this.#closed) return Promise.resolve(seen ?? null);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => done(null), timeoutMs);
-      const waiter = { match, resolve: (line: string | null) => done(line) };
-      const done = (line: string | null): void => {
+      const waiter = (line: string | null): void => {
+        if (line !== null && !match(line)) return;
         clearTimeout(timer);
-        this.#waiters = this.#waiters.filter((w) => w !== waiter);
+        this.#waiters.delete(waiter);
         resolve(line);
       };
-      this.#waiters.push(waiter);
+      const timer = setTimeout(waiter, timeoutMs, null);
+      this.#waiters.add(waiter);
     });
   }
 
@@ -57,7 +58,7 @@ export class Lines {
       onLine?.(line);
       this.tail.push(line);
       if (this.tail.length > KEEP_LINES) this.tail.shift();
-      for (const w of [...this.#waiters]) if (w.match(line)) w.resolve(line);
+      this.#waiters.forEach((w) => w(line));
     };
     try {
       for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
@@ -68,7 +69,7 @@ export class Lines {
     } catch { /* killed mid-write: what was read is all there is */ }
     if (pending) push(pending);
     this.#closed = true;
-    for (const w of [...this.#waiters]) w.resolve(null);
+    this.#waiters.forEach((w) => w(null));
   }
 }
 
@@ -77,7 +78,7 @@ const live = new Set<Child>();
 /** A started process; see `spawn`. */
 export class Child {
   readonly name: string;
-  readonly process: Deno.ChildProcess;
+  readonly pid: number;
   readonly stdout: Lines;
   readonly stderr: Lines;
   /** Resolves when it exits. */
@@ -88,7 +89,7 @@ export class Child {
   /** Starts `argv` (use `spawn`, which also tracks it). */
   constructor(name: string, argv: string[], opts: SpawnOptions) {
     this.name = name;
-    this.process = new Deno.Command(argv[0], {
+    const spawned = new Deno.Command(argv[0], {
       args: argv.slice(1),
       cwd: opts.cwd,
       env: opts.env,
@@ -96,19 +97,15 @@ export class Child {
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    this.#stdin = opts.stdin ? this.process.stdin.getWriter() : null;
-    this.stdout = new Lines(this.process.stdout, opts.onStdoutLine);
-    this.stderr = new Lines(this.process.stderr, opts.onStderrLine);
-    this.status = this.process.status.then((s) => {
+    this.pid = spawned.pid;
+    this.#stdin = opts.stdin ? spawned.stdin.getWriter() : null;
+    this.stdout = new Lines(spawned.stdout, opts.onStdoutLine);
+    this.stderr = new Lines(spawned.stderr, opts.onStderrLine);
+    this.status = spawned.status.then((s) => {
       this.exited = true;
       live.delete(this);
       return s;
     });
-  }
-
-  /** Its PID. */
-  get pid(): number {
-    return this.process.pid;
   }
 
   /** Sends one command line; a child that is gone is not an error here (its exit is). */
@@ -138,13 +135,9 @@ export class Child {
   /** SIGTERM, then SIGKILL after `graceMs`; resolves, with how long it took (ms), once its output is read. */
   async stop(graceMs = 2000): Promise<number> {
     const t0 = performance.now();
-    if (!this.exited) {
-      this.#kill("SIGTERM");
-      if (!(await this.exitsWithin(graceMs))) {
-        this.#kill("SIGKILL");
-        await this.status;
-      }
-    }
+    if (!this.exited) this.#kill("SIGTERM");
+    if (!(await this.exitsWithin(graceMs))) this.#kill("SIGKILL");
+    await this.status;
     await this.closeStdin();
     await Promise.all([this.stdout.done, this.stderr.done]);
     return performance.now() - t0;
@@ -207,14 +200,10 @@ export async function runToEnd(
   } catch (e) {
     return { ok: false, stdout: "", output: e instanceof Error ? e.message : String(e) };
   }
-  if (!(await child.exitsWithin(timeoutMs))) await child.stop();
-  const status = await child.status;
-  await Promise.all([child.stdout.done, child.stderr.done]);
-  return {
-    ok: status.success,
-    stdout: stdout.join("\n"),
-    output: [...child.stdout.tail, ...child.stderr.tail].join("\n"),
-  };
+  await child.exitsWithin(timeoutMs);
+  await child.stop(); // if it still runs; either way, its output is all read after this
+  const output = [...child.stdout.tail, ...child.stderr.tail].join("\n");
+  return { ok: (await child.status).success, stdout: stdout.join("\n"), output };
 }
 
 // ---------------------------------------------------------------- /proc
@@ -250,37 +239,20 @@ export function readStat(pid: number): ProcStat | null {
 
 /** Every process on the machine. */
 export function allStats(): ProcStat[] {
-  const all: ProcStat[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    const stat = /^\d+$/.test(entry.name) ? readStat(Number(entry.name)) : null;
-    if (stat) all.push(stat);
-  }
-  return all;
+  const pids = [...Deno.readDirSync("/proc")].filter((e) => /^\d+$/.test(e.name)).map((e) => Number(e.name));
+  return pids.map(readStat).filter((p) => p !== null);
 }
 
-/** `root` and its live descendants. */
-function treeStats(root: number): ProcStat[] {
+/** CPU seconds (utime and stime, threads included) and RSS of `root` and its live descendants, summed. */
+export type TreeStat = Pick<ProcStat, "user" | "sys" | "rssKiB">;
+
+/** `root` and its live descendants, summed (tick-sampled CPU times). */
+export function treeStat(root: number): TreeStat {
   const all = allStats();
-  const out = all.filter((p) => p.pid === root);
-  for (let i = 0; i < out.length && i < 10_000; i++) out.push(...all.filter((p) => p.ppid === out[i].pid));
-  return out;
-}
-
-/** User and system CPU time of a process tree, in seconds (tick-sampled). */
-export interface CpuTimes {
-  user: number;
-  sys: number;
-}
-
-/** utime and stime of `root` and its descendants (threads included), in seconds. */
-export function treeCpu(root: number): CpuTimes {
-  const tree = treeStats(root);
-  return { user: tree.reduce((s, p) => s + p.user, 0), sys: tree.reduce((s, p) => s + p.sys, 0) };
-}
-
-/** RSS of `root` and its descendants, in KiB. */
-export function treeRssKiB(root: number): number {
-  return treeStats(root).reduce((sum, p) => sum + p.rssKiB, 0);
+  const tree = all.filter((p) => p.pid === root);
+  for (let i = 0; i < tree.length && i < 10_000; i++) tree.push(...all.filter((p) => p.ppid === tree[i].pid));
+  const sum = (key: keyof TreeStat): number => tree.reduce((s, p) => s + p[key], 0);
+  return { user: sum("user"), sys: sum("sys"), rssKiB: sum("rssKiB") };
 }
 
 /** Non-idle seconds so far of the given CPUs, from /proc/stat (tick-sampled: a few % over a second). */

@@ -13,9 +13,8 @@ import { runToEnd } from "./proc.ts";
 
 /** The median of the numbers (nulls skipped), or null if there are none. */
 export function median(values: readonly (number | null | undefined)[]): number | null {
-  const s = values.filter((v): v is number => typeof v === "number" && Number.isFinite(v)).sort((a, b) =>
-    a - b
-  );
+  const s = values.filter((v): v is number => typeof v === "number" && Number.isFinite(v));
+  s.sort((a, b) => a - b);
   if (s.length === 0) return null;
   const mid = s.length >> 1;
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
