@@ -35,11 +35,6 @@ function heap(): number {
   return Deno.memoryUsage().heapUsed;
 }
 
-// A wheel whose timer never fires: the run measures add/move/cancel only.
-function quietWheel(): TimerWheel {
-  return new TimerWheel({ schedule: () => () => {}, reportError: (err) => console.error(err) });
-}
-
 function nsPer(calls: number, fn: () => void): number {
   const start = performance.now();
   fn();
@@ -47,18 +42,15 @@ function nsPer(calls: number, fn: () => void): number {
 }
 
 /** One size's results. */
-interface Row {
-  live: number;
-  touchNs: number;
-  moveDeadlineNs: number;
-  heapCancelAddNs: number;
-  bytesPerDeadline: number;
-  heapBytesPerTimer: number;
-}
+type Row = Record<
+  "live" | "touchNs" | "moveDeadlineNs" | "heapCancelAddNs" | "bytesPerDeadline" | "heapBytesPerTimer",
+  number
+>;
 
 function measure(n: number): Row {
   const before = heap();
-  const wheel = quietWheel();
+  // A wheel whose timer never fires: the run measures add/move/cancel only.
+  const wheel = new TimerWheel({ schedule: () => () => {}, reportError: (err) => console.error(err) });
   const conns: ConnTimers[] = [];
   for (let i = 0; i < n; i++) {
     const t = new ConnTimers(() => {}, wheel);
@@ -67,17 +59,15 @@ function measure(n: number): Row {
   }
   const bytesPerDeadline = (heap() - before) / n;
 
+  // Which conn each reset goes to: an LCG spreads them over the whole set, as traffic would.
   let x = 12345;
-  const pick = (): ConnTimers => {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0; // spread over the whole set, as traffic would
-    return conns[x % n];
-  };
+  const next = (): number => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) % n;
   const touchNs = nsPer(RESETS, () => {
-    for (let i = 0; i < RESETS; i++) pick().touch();
+    for (let i = 0; i < RESETS; i++) conns[next()].touch();
   });
   const base = performance.now() + HOUR;
   const moveDeadlineNs = nsPer(RESETS, () => {
-    for (let i = 0; i < RESETS; i++) pick().setDeadline("read", base + i);
+    for (let i = 0; i < RESETS; i++) conns[next()].setDeadline("read", base + i);
   });
   for (const t of conns) t.stop();
 
@@ -90,8 +80,7 @@ function measure(n: number): Row {
   const callback = (): void => {};
   const heapCancelAddNs = nsPer(resets, () => {
     for (let i = 0; i < resets; i++) {
-      x = (Math.imul(x, 1103515245) + 12345) >>> 0; // the same spread as above
-      const k = x % n;
+      const k = next();
       queue.cancel(timers[k]);
       timers[k] = queue.add(HOUR, callback);
     }
@@ -104,17 +93,14 @@ function measure(n: number): Row {
 if (import.meta.main) {
   const machine = await machineLine();
   console.log(`deadlines at scale: ${machine}`);
-  const rows: Row[] = [];
-  for (const n of SIZES) {
-    const r = measure(n);
-    rows.push(r);
+  const rows = SIZES.map((n) => {
+    const r = measure(n), f = (v: number, digits = 0): string => v.toFixed(digits);
     console.log(
-      `${String(n).padStart(9)} live: touch ${r.touchNs.toFixed(1)} ns, move deadline ${
-        r.moveDeadlineNs.toFixed(1)
-      } ns, heap cancel+add ${r.heapCancelAddNs.toFixed(0)} ns; ${
-        r.bytesPerDeadline.toFixed(0)
-      } B per conn's timers, ${r.heapBytesPerTimer.toFixed(0)} B per heap timer`,
+      `${String(n).padStart(9)} live: touch ${f(r.touchNs, 1)} ns, ` +
+        `move deadline ${f(r.moveDeadlineNs, 1)} ns, heap cancel+add ${f(r.heapCancelAddNs)} ns; ` +
+        `${f(r.bytesPerDeadline)} B per conn's timers, ${f(r.heapBytesPerTimer)} B per heap timer`,
     );
-  }
+    return r;
+  });
   console.log(await writeResults("deadlines", { machine, date: new Date().toISOString(), rows }));
 }

@@ -17,7 +17,7 @@
 import * as ffi from "../ffi/mod.ts";
 import { libc } from "../ffi/libc.ts";
 import { Reactor } from "../reactor/mod.ts";
-import { OPS, REACTOR_BENCHES } from "./micro.ts";
+import { OPS } from "./micro.ts";
 
 const N = 64;
 const NB = ffi.EFD_NONBLOCK | ffi.EFD_CLOEXEC;
@@ -62,7 +62,7 @@ Deno.bench(`${epollWait.label}: raw`, { group: epollWait.label }, () => {
 const filled = new ffi.EventBuffer(N);
 for (let i = 0; i < N; i++) filled.set(i, ffi.EPOLLIN, i + 7 * 2 ** 32);
 filled.length = N;
-Deno.bench(REACTOR_BENCHES[0], () => decode(filled, N));
+Deno.bench("decode 64 events (events + data)", () => decode(filled, N));
 
 // Registered but never ready: the loop parks once, and the bench drives
 // Registration.dispatch as the loop would.
@@ -71,18 +71,16 @@ reactor.unref();
 const quiet = Array.from({ length: N }, () => ffi.eventfd(0, NB));
 let calls = 0;
 const regs = quiet.map((fd) => reactor.register(fd, { readable: true }, () => calls++));
-Deno.bench(REACTOR_BENCHES[1], () => {
+Deno.bench("dispatch 64 events to reactor handlers", () => {
   for (const reg of regs) reg.dispatch(ffi.EPOLLIN), reg.clearReadable();
 });
 
 const one = ffi.epoll_create1(ffi.EPOLL_CLOEXEC);
 ffi.epoll_ctl(one, ffi.EPOLL_CTL_ADD, ready[0], ffi.EPOLLIN);
-Deno.bench(
-  REACTOR_BENCHES[2],
-  { group: "hop", baseline: true },
-  () => expect("epoll_wait", ffi.epoll_wait(one, events, 4, 0), 1),
-);
-Deno.bench(REACTOR_BENCHES[3], { group: "hop" }, async () => {
+Deno.bench("sync epoll_wait(…, 0), one ready fd", { group: "hop", baseline: true }, () => {
+  expect("epoll_wait", ffi.epoll_wait(one, events, 4, 0), 1);
+});
+Deno.bench("nonblocking epoll_wait, awaited: one thread hop", { group: "hop" }, async () => {
   expect("epoll_wait_nonblocking", await libc.epoll_wait_nonblocking(one, events.bytes, 4, 0), 1);
 });
 

@@ -30,25 +30,29 @@ function time(ms: number, call: () => number): number {
   return ((performance.now() - start) * 1000) / calls;
 }
 
-/** A wait call over `fds`, set up as C would (select copies its set afresh each call). */
-function waiter(method: Method, fds: number[]): { call: () => number; done: () => void } {
+/**
+ * A wait call over `fds`, set up as C would (select copies its set afresh
+ * each call); an fd it opens joins `owned`, for the caller to close.
+ */
+function waiter(method: Method, fds: number[], owned: number[]): () => number {
   if (method === "select") {
     const template = new Uint8Array(ffi.FD_SETSIZE / 8);
     for (const fd of fds) template[fd >> 3] |= 1 << (fd & 7);
     const set = new Uint8Array(template.length);
     const nfds = Math.max(...fds) + 1;
-    return { call: () => (set.set(template), ffi.select(nfds, set, null, null, 0)), done: () => {} };
+    return () => (set.set(template), ffi.select(nfds, set, null, null, 0));
   }
   if (method === "poll") {
     const pollfds = new Uint8Array(fds.length * 8);
     const view = new DataView(pollfds.buffer);
     fds.forEach((fd, i) => (view.setInt32(i * 8, fd, true), view.setInt16(i * 8 + 4, ffi.POLLIN, true)));
-    return { call: () => ffi.poll(pollfds, fds.length, 0), done: () => {} };
+    return () => ffi.poll(pollfds, fds.length, 0);
   }
   const epfd = ffi.epoll_create1(ffi.EPOLL_CLOEXEC);
+  owned.push(epfd);
   for (const fd of fds) ffi.epoll_ctl(epfd, ffi.EPOLL_CTL_ADD, fd, ffi.EPOLLIN);
   const events = new ffi.EventBuffer(64);
-  return { call: () => ffi.epoll_wait(epfd, events, 64, 0), done: () => ffi.close(epfd) };
+  return () => ffi.epoll_wait(epfd, events, 64, 0);
 }
 
 /** µs per call of each method at `k` idle fds (null: select cannot take fd numbers past FD_SETSIZE). */
@@ -56,19 +60,13 @@ function measure(k: number, ms: number): (number | null)[] {
   const idle = Array.from({ length: k }, () => ffi.eventfd(0, ffi.EFD_NONBLOCK | ffi.EFD_CLOEXEC));
   const [active, peer] = ffi.socketpair(ffi.AF_UNIX, ffi.SOCK_STREAM | ffi.SOCK_NONBLOCK | ffi.SOCK_CLOEXEC);
   ffi.write(peer, new Uint8Array([1])); // never read: ready on every call
+  const fds = [...idle, active], owned = [...fds, peer];
   try {
-    const fds = [...idle, active];
-    return METHODS.map((m) => {
-      if (m === "select" && Math.max(...fds) >= ffi.FD_SETSIZE) return null;
-      const w = waiter(m, fds);
-      try {
-        return time(ms, w.call);
-      } finally {
-        w.done();
-      }
-    });
+    return METHODS.map((m) =>
+      m === "select" && Math.max(...fds) >= ffi.FD_SETSIZE ? null : time(ms, waiter(m, fds, owned))
+    );
   } finally {
-    for (const fd of [...idle, active, peer]) ffi.close(fd);
+    for (const fd of owned) ffi.close(fd);
   }
 }
 
@@ -82,10 +80,9 @@ if (import.meta.main) {
   console.log(`${machine}\n\n${table(["idle fds", ...METHODS.map((m) => `${m} µs`)], rows, 0)}`);
   const epoll = us.map((row) => row[2]!);
   const flat = check("epoll_wait at 10,000 idle fds ≤ 1.2× at 10", epoll.at(-1)!, true, epoll[0] * 1.2);
+  const pollGrowth = us.at(-1)![1]! / us[0][1]!;
   console.log(
-    `\n${checkLines([flat], (n) => `${num(n)} µs`)}\npoll grows ${
-      num(us.at(-1)![1]! / us[0][1]!)
-    }× over the same range`,
+    `\n${checkLines([flat], (n) => `${num(n)} µs`)}\npoll grows ${num(pollGrowth)}× over the same range`,
   );
   const panel = {
     title: "µs per wait call, one fd ready (log scale; lower is better)",
@@ -94,14 +91,6 @@ if (import.meta.main) {
     log: true,
   };
   const svg = barChart("select, poll and epoll_wait through the FFI layer", [machine], [...METHODS], [panel]);
-  console.log(
-    await writeResults("multiplex", {
-      machine,
-      msPerPoint: ms,
-      sizes: SIZES,
-      methods: METHODS,
-      usPerCall: us,
-      target: flat,
-    }, svg),
-  );
+  const json = { machine, msPerPoint: ms, sizes: SIZES, methods: METHODS, usPerCall: us, target: flat };
+  console.log(await writeResults("multiplex", json, svg));
 }
