@@ -29,12 +29,7 @@ async function echo(conn: Deno.TcpConn): Promise<void> {
 
 if (import.meta.main) {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: Number(parseArgs(Deno.args).port ?? 0) });
-  const stop = (): void => {
-    listener.close();
-    Deno.exit(0);
-  };
-  Deno.addSignalListener("SIGTERM", stop);
-  Deno.addSignalListener("SIGINT", stop);
+  for (const signal of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(signal, () => Deno.exit(0));
   console.log(`listening on 127.0.0.1:${listener.addr.port}`);
   for await (const conn of listener) echo(conn);
 }

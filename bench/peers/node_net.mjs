@@ -5,11 +5,7 @@
 // Listens on 127.0.0.1 and prints `listening on HOST:PORT` first, then echoes every byte back: socket.on('data') →
 // socket.write, Nagle off, pausing the read side while a write is backed up (as real servers do).
 import net from "node:net";
-
-function flag(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
-}
+import { parseArgs } from "node:util";
 
 function echo(socket) {
   socket.setNoDelay(true);
@@ -22,12 +18,8 @@ function echo(socket) {
 }
 
 const server = net.createServer({ noDelay: true }, echo);
-const stop = () => {
-  server.close();
-  process.exit(0);
-};
-process.on("SIGTERM", stop);
-process.on("SIGINT", stop);
-server.listen({ host: "127.0.0.1", port: Number(flag("port", "0")), backlog: 4096 }, () => {
+for (const signal of ["SIGTERM", "SIGINT"]) process.on(signal, () => process.exit(0));
+const { port } = parseArgs({ options: { port: { type: "string", default: "0" } } }).values;
+server.listen({ host: "127.0.0.1", port: Number(port), backlog: 4096 }, () => {
   console.log(`listening on 127.0.0.1:${server.address().port}`);
 });

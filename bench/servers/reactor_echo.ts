@@ -33,26 +33,22 @@ let bytes = 0;
  */
 function serve(fd: number): number {
   try {
-    return echo(fd);
+    let out = pending[fd];
+    if (out === undefined) {
+      const n = ffi.read(fd, buf);
+      if (n === ffi.WOULD_BLOCK) return ffi.EPOLLIN;
+      if (n === 0) return 0;
+      bytes += n;
+      out = buf.subarray(0, n);
+    }
+    const sent = ffi.send(fd, out, ffi.MSG_NOSIGNAL);
+    const rest = out.subarray(sent === ffi.WOULD_BLOCK ? 0 : sent);
+    pending[fd] = rest.length > 0 ? rest.slice() : undefined;
+    return rest.length > 0 ? ffi.EPOLLOUT : ffi.EPOLLIN;
   } catch { // ECONNRESET, EPIPE: the peer is gone
     pending[fd] = undefined;
     return 0;
   }
-}
-
-function echo(fd: number): number {
-  let out = pending[fd];
-  if (out === undefined) {
-    const n = ffi.read(fd, buf);
-    if (n === ffi.WOULD_BLOCK) return ffi.EPOLLIN;
-    if (n === 0) return pending[fd] = undefined, 0;
-    bytes += n;
-    out = buf.subarray(0, n);
-  }
-  const sent = ffi.send(fd, out, ffi.MSG_NOSIGNAL);
-  const rest = out.subarray(sent === ffi.WOULD_BLOCK ? 0 : sent);
-  pending[fd] = rest.length > 0 ? rest.slice() : undefined;
-  return rest.length > 0 ? ffi.EPOLLOUT : ffi.EPOLLIN;
 }
 
 function listener(port: number): number {
