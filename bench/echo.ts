@@ -58,6 +58,8 @@ async function servers(base?: string): Promise<{ servers: load.Server[]; skipped
     ours("et"),
     ours("lt"),
     ...(base === undefined ? [] : [ours("et", base), ours("lt", base)]),
+    // The floor: echo.c's edge-triggered loop through FFI with nothing else (no poller, no yields).
+    { name: "ffi-et", argv: [...run, "bench/servers/reactor_echo.ts", "--mode", "ffi-et"] },
     { name: "deno-listen", argv: [Deno.execPath(), "run", "--allow-net", "bench/peers/deno_listen.ts"] },
   ];
   const skipped: string[] = [];

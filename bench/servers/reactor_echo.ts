@@ -2,8 +2,10 @@
  * The echo servers of `bench:reactor`, level-triggered, doing the same work
  * per event as examples/echo.c --mode lt: one read, one send of what was
  * read (the rest held back on EPOLLOUT while the peer is not reading).
+ * `--mode ffi-et` is the bare loop edge-triggered, reading until EAGAIN as
+ * echo.c --mode et does: `bench:echo`'s floor for examples/echo.ts.
  *
- *   deno run --allow-ffi --allow-read bench/servers/reactor_echo.ts --port 0 --mode ffi
+ *   deno run --allow-ffi --allow-read bench/servers/reactor_echo.ts --port 0 --mode ffi|ffi-et
  *   deno run --allow-ffi --allow-read bench/servers/reactor_echo.ts --port 0 --mode reactor \
  *     [--strategy nonblocking|worker] [--busy-wait US]
  *
@@ -26,25 +28,29 @@ const buf = new Uint8Array(65536);
 const pending: (Uint8Array | undefined)[] = []; // output held back per fd while the peer is not reading
 const interest: number[] = []; // EPOLLIN, or EPOLLOUT while output is held back
 let bytes = 0;
+let drained = false; // the last serve() read up to EAGAIN: where an edge-triggered loop stops
 
 /**
  * One event on a connection: flush held-back output, or read and echo.
  * Returns the interest it needs next, or 0 at EOF or on an error (the caller closes).
  */
 function serve(fd: number): number {
+  drained = false;
   try {
     let out = pending[fd];
+    let len: number;
     if (out === undefined) {
       const n = ffi.read(fd, buf);
-      if (n === ffi.WOULD_BLOCK) return ffi.EPOLLIN;
+      drained = n === ffi.WOULD_BLOCK;
+      if (drained) return ffi.EPOLLIN;
       if (n === 0) return 0;
       bytes += n;
-      out = buf.subarray(0, n);
-    }
-    const sent = ffi.send(fd, out, ffi.MSG_NOSIGNAL);
-    const rest = out.subarray(sent === ffi.WOULD_BLOCK ? 0 : sent);
-    pending[fd] = rest.length > 0 ? rest.slice() : undefined;
-    return rest.length > 0 ? ffi.EPOLLOUT : ffi.EPOLLIN;
+      out = buf; // sent straight from the read buffer, as echo.c does: no view per message
+      len = n;
+    } else len = out.length;
+    const sent = Math.max(ffi.send(fd, out, ffi.MSG_NOSIGNAL, len), 0); // WOULD_BLOCK: none sent
+    pending[fd] = sent < len ? out.slice(sent, len) : undefined;
+    return sent < len ? ffi.EPOLLOUT : ffi.EPOLLIN;
   } catch { // ECONNRESET, EPIPE: the peer is gone
     pending[fd] = undefined;
     return 0;
@@ -61,24 +67,25 @@ function listener(port: number): number {
 }
 
 /** The bare loop; never returns (SIGTERM's default action ends it). */
-function ffiLoop(lfd: number): void {
+function ffiLoop(lfd: number, et: number): void {
   const epfd = ffi.epoll_create1(ffi.EPOLL_CLOEXEC);
   const events = new ffi.EventBuffer(256);
-  ffi.epoll_ctl(epfd, ffi.EPOLL_CTL_ADD, lfd, ffi.EPOLLIN);
+  ffi.epoll_ctl(epfd, ffi.EPOLL_CTL_ADD, lfd, ffi.EPOLLIN | et);
   for (;;) {
     const n = ffi.epoll_wait(epfd, events, 256, -1);
     for (let i = 0; i < n; i++) {
       const fd = events.data(i);
       if (fd === lfd) {
         for (let c = ffi.accept4(lfd, NB); c !== ffi.WOULD_BLOCK; c = ffi.accept4(lfd, NB)) {
-          ffi.epoll_ctl(epfd, ffi.EPOLL_CTL_ADD, c, ffi.EPOLLIN, c);
+          ffi.epoll_ctl(epfd, ffi.EPOLL_CTL_ADD, c, ffi.EPOLLIN | et, c);
           interest[c] = ffi.EPOLLIN;
         }
         continue;
       }
-      const next = serve(fd);
+      let next = serve(fd);
+      while (et !== 0 && next === ffi.EPOLLIN && !drained) next = serve(fd);
       if (next === 0) ffi.close(fd); // it leaves the set with it
-      else if (next !== interest[fd]) ffi.epoll_ctl(epfd, ffi.EPOLL_CTL_MOD, fd, next, fd);
+      else if (next !== interest[fd]) ffi.epoll_ctl(epfd, ffi.EPOLL_CTL_MOD, fd, next | et, fd);
       interest[fd] = next;
     }
   }
@@ -110,9 +117,9 @@ function reactorLoop(lfd: number, strategy: ParkStrategy, busyWaitMicros: number
 if (import.meta.main) {
   const f = parseArgs(Deno.args, { string: ["port", "mode", "strategy", "busy-wait"] });
   const lfd = listener(Number(f.port ?? 0));
-  if (f.mode === "ffi") ffiLoop(lfd);
+  if (f.mode === "ffi" || f.mode === "ffi-et") ffiLoop(lfd, f.mode === "ffi" ? 0 : ffi.EPOLLET);
   else if (f.mode === "reactor") {
     const busy = f["busy-wait"] === undefined ? undefined : Number(f["busy-wait"]);
     reactorLoop(lfd, (f.strategy ?? "nonblocking") as ParkStrategy, busy);
-  } else throw new Error(`--mode must be ffi or reactor, got ${f.mode}`);
+  } else throw new Error(`--mode must be ffi, ffi-et or reactor, got ${f.mode}`);
 }
