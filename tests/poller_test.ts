@@ -408,6 +408,9 @@ Deno.test("poller: bad options throw before anything is allocated", () => {
     for (const busyWaitMicros of [-1, 1.5, 2_000_000, NaN]) {
       assertThrows(() => new Poller(epoll, { busyWaitMicros }), RangeError);
     }
+    for (const settleTurns of [-1, 1.5, 1025, NaN, Infinity, "4" as unknown as number]) {
+      assertThrows(() => new Poller(epoll, { settleTurns }), RangeError, "settleTurns");
+    }
     assertThrows(() => new Poller(epoll, { strategy: "thread" as "worker" }), TypeError);
     assertThrows(
       () => new Poller(epoll, { strategy: Symbol() as unknown as "worker" }),
@@ -429,6 +432,65 @@ Deno.test("poller: bad options throw before anything is allocated", () => {
     epoll.close();
   }
   assertEquals(openFds(), before);
+});
+
+/**
+ * One round of the settle tests: an event, then a continuation `depth` microtask turns deep that makes a
+ * second fd ready, then the next wait. Returns whether that wait got it without a tick ending a wait or a
+ * yield (the continuation ran before the main thread blocked in the kernel).
+ */
+async function replyBeforeBlocking(
+  poller: Poller,
+  first: number,
+  reply: number,
+  depth: number,
+): Promise<boolean> {
+  eventfd_write(first, 1);
+  const got = await within(poller.wait(), 2000, "the first event");
+  assertEquals([got.length, got.data(0)], [1, first]);
+  eventfd_read(first);
+  (async () => {
+    for (let i = 1; i < depth; i++) await null;
+    eventfd_write(reply, 1); // at turn `depth`
+  })();
+  const before = poller.stats;
+  const next = await within(poller.wait(), 2000, "the reply");
+  const after = poller.stats;
+  assertEquals([next.length, next.data(0)], [1, reply]);
+  eventfd_read(reply);
+  return after.ticks === before.ticks && after.yields === before.yields;
+}
+
+Deno.test("poller: settleTurns bounds the settle: 4 turns let a 2-deep continuation in, not a 14-deep one; 0 none", async () => {
+  // A chain deeper than the settle cannot run while the main thread is blocked in epoll_wait: only the
+  // tick (or a yield that was due anyway) lets it finish, so such a reply always comes with one of them.
+  // A chain within the settle gets in for free; a tick may expire by chance, so 3 attempts bound that.
+  const cases: [settleTurns: number, depth: number, free: boolean][] = [[4, 2, true], [4, 14, false], [
+    0,
+    2,
+    false,
+  ]];
+  for (const [settleTurns, depth, free] of cases) {
+    using epoll = new Epoll();
+    await using poller = new Poller(epoll, { busyWaitMicros: 100_000, settleTurns });
+    const [first, reply] = [eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)];
+    try {
+      epoll.register(first, EPOLLIN | EPOLLET);
+      epoll.register(reply, EPOLLIN | EPOLLET);
+      const results: boolean[] = [];
+      for (let attempt = 0; attempt < 3; attempt++) {
+        results.push(await replyBeforeBlocking(poller, first, reply, depth));
+        if (free && results.at(-1)) break;
+      }
+      const what =
+        `settleTurns ${settleTurns}, a continuation ${depth} turns deep: got in for free ${results}`;
+      if (free) assert(results.includes(true), what);
+      else assert(!results.includes(true), what);
+    } finally {
+      close(first);
+      close(reply);
+    }
+  }
 });
 
 Deno.test("poller: a continuation 14 microtask turns deep runs before the main thread blocks (the settle)", async () => {
