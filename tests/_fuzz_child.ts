@@ -264,6 +264,8 @@ const HOSTILE: ReadonlyArray<() => Arg> = [
   () => arg({ transport: "unix", path: null }, '{transport: "unix", path: null}'),
   () => arg({ readable: "yes", trigger: "sideways" }, '{readable: "yes", trigger: "sideways"}'),
   () => arg({ maxEvents: NaN, strategy: "threads", budget: -1 }, "{maxEvents: NaN, …}"),
+  // A settle of 2^40 microtask turns would hold the thread for hours: it must be refused, not run.
+  () => arg({ settleTurns: 2 ** 40, yieldIntervalMs: 1 }, "{settleTurns: 2^40}"),
   () => arg(new Date(NaN), "Invalid Date"),
 ];
 
